@@ -1,0 +1,246 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ClusterPlan, describeErrors, NodePlan, planCluster, RawClusterArgs, resolveClusterSpec } from "./plan";
+
+/** Arguments of a {@link DdpCluster}. Every field is optional; see each default. */
+export interface DdpClusterArgs {
+    /** Number of simulated nodes (one container each). Plain: it decides how many containers exist. @default 2 */
+    nodes?: number;
+    /** GPUs bound to each node; 0 makes a CPU cluster (gloo). @default 0 */
+    gpusPerNode?: number;
+    /** Host GPU ids or UUIDs to hand out, `gpusPerNode` per node in order. @default ["0", ..., nodes*gpusPerNode-1] */
+    gpuIds?: string[];
+    /** Training processes per node (torchrun `--nproc-per-node`). @default gpusPerNode, or 1 on CPU */
+    procsPerNode?: number;
+    /** Image name: a registry reference, the tag to build, or an image already on the host. @default "ddpsim-cpu:latest" */
+    image?: pulumi.Input<string>;
+    /** "registry" pulls `image` (kept on destroy), "build" builds `imageContext`, "local" uses `image` as it is. @default "local" */
+    imageMode?: string;
+    /** Dockerfile folder for imageMode "build", relative to the working directory. @default this package's training/ */
+    imageContext?: string;
+    /** Dockerfile path inside `imageContext`. @default "Dockerfile" */
+    imageDockerfile?: string;
+    /** Host folder of the training code, mounted read-only at /workspace. @default this package's training/ */
+    codeDir?: string;
+    /** Script that torchrun starts, relative to /workspace. @default "train_ddp.py" */
+    script?: string;
+    /** Extra arguments for the script. @default [] */
+    scriptArgs?: string[];
+    /** Host folder mounted read-only at /data and passed as `--data-dir`. @default none */
+    datasetDir?: string;
+    /** Name of the checkpoint volume mounted at /checkpoints. @default "<project>-<stack>-<name>-checkpoints" */
+    checkpointVolumeName?: string;
+    /** Keep the checkpoint volume on `pulumi destroy`. @default true */
+    retainCheckpoints?: boolean;
+    /** Rendezvous port of the master node (inside the cluster network; nothing is published). @default 29500 */
+    masterPort?: number;
+    /** torchrun `--max-restarts`: worker-group restarts after a failure. @default 3 */
+    maxRestarts?: number;
+    /** Docker restarts of a failed container (restart policy on-failure). @default 5 */
+    restartRetries?: number;
+    /** Size of /dev/shm in MB (Docker's default of 64 MB breaks DataLoader and NCCL). @default 2048 */
+    shmSizeMb?: number;
+    /** Seconds between SIGTERM and SIGKILL on stop or destroy, so a checkpoint can finish. @default 60 */
+    stopGraceSeconds?: number;
+    /** Extra environment variables for every node. @default {} */
+    env?: Record<string, string>;
+}
+
+/** One node of a cluster, as reported in the outputs. */
+export interface DdpNodeInfo {
+    rank: number;
+    containerName: string;
+    hostname: string;
+    gpuIds: string[];
+}
+
+/**
+ * A simulated multi-node PyTorch DDP cluster on one Docker host: a bridge network, the training image, a
+ * checkpoint volume and one container per node. The nodes rendezvous through torchrun's c10d backend at the
+ * master (node 0) and train with DistributedDataParallel as separate machines would.
+ */
+export class DdpCluster extends pulumi.ComponentResource {
+    /** Name of the cluster's bridge network. */
+    public readonly networkName: pulumi.Output<string>;
+    /** The rendezvous endpoint, `host:port`, reachable from inside the cluster network. */
+    public readonly masterEndpoint: pulumi.Output<string>;
+    /** Every node: rank, container name, hostname and GPU ids. */
+    public readonly nodes: pulumi.Output<DdpNodeInfo[]>;
+    /** Container names in rank order. */
+    public readonly containerNames: pulumi.Output<string[]>;
+    /** Name of the checkpoint volume. */
+    public readonly checkpointVolumeName: pulumi.Output<string>;
+    /** A shell command that follows all nodes' logs together, each line prefixed with its container. */
+    public readonly logsCommand: pulumi.Output<string>;
+
+    /** Validates the arguments; throws one InputPropertiesError listing every problem. */
+    public static plan(name: string, args: DdpClusterArgs): ClusterPlan {
+        const raw: RawClusterArgs = { ...args };
+        if (pulumi.Output.isInstance(args.image)) delete raw.image;
+        const result = resolveClusterSpec(raw);
+        if (!result.ok) {
+            throw new pulumi.InputPropertiesError({
+                message: describeErrors(`Invalid arguments for DdpCluster "${name}":`, result.errors),
+                errors: result.errors,
+            });
+        }
+        return planCluster(result.spec, { project: pulumi.getProject(), stack: pulumi.getStack(), name });
+    }
+
+    constructor(name: string, args: DdpClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        const plan = DdpCluster.plan(name, args ?? {});
+        super("ddpsim:index:DdpCluster", name, {}, opts);
+        const spec = plan.spec;
+
+        const suffix = new random.RandomString(
+            `${name}-suffix`,
+            { length: 6, special: false, upper: false },
+            { parent: this },
+        );
+        const unique = (base: string) => pulumi.interpolate`${base}-${suffix.result}`;
+
+
+        const network = new docker.Network(
+            `${name}-network`,
+            { name: unique(plan.networkNameBase), driver: "bridge", labels: labelList(plan.labels) },
+            { parent: this },
+        );
+
+        const checkpoints = new docker.Volume(
+            `${name}-checkpoints`,
+            { name: plan.checkpointVolumeName, labels: labelList(plan.labels) },
+            { parent: this, retainOnDelete: spec.retainCheckpoints },
+        );
+
+        const image = this.declareImage(name, plan, args.image);
+
+        const containers: docker.Container[] = [];
+        for (const node of plan.nodes) {
+            const master = containers[0];
+            containers.push(
+                new docker.Container(
+                    node.resourceName,
+                    this.containerArgs(plan, node, image, unique(node.containerNameBase), network.name),
+                    { parent: this, dependsOn: master === undefined ? [checkpoints] : [master] },
+                ),
+            );
+        }
+
+        this.networkName = network.name;
+        this.masterEndpoint = pulumi.output(plan.masterEndpoint);
+        this.checkpointVolumeName = checkpoints.name;
+        this.containerNames = pulumi.all(containers.map((c) => c.name));
+        this.nodes = this.containerNames.apply((names) =>
+            plan.nodes.map((node, i) => ({
+                rank: node.rank,
+                containerName: names[i],
+                hostname: node.hostname,
+                gpuIds: node.gpuIds,
+            })),
+        );
+        this.logsCommand = this.containerNames.apply(followLogsCommand);
+
+        this.registerOutputs({
+            networkName: this.networkName,
+            masterEndpoint: this.masterEndpoint,
+            nodes: this.nodes,
+            containerNames: this.containerNames,
+            checkpointVolumeName: this.checkpointVolumeName,
+            logsCommand: this.logsCommand,
+        });
+    }
+
+    private declareImage(name: string, plan: ClusterPlan, imageArg: DdpClusterArgs["image"]): pulumi.Output<string> {
+        const spec = plan.spec;
+        const imageName = pulumi.Output.isInstance(imageArg) ? imageArg : pulumi.output(spec.image);
+        const checkedName = imageName.apply((value) => {
+            if (typeof value !== "string" || value.trim() === "") {
+                throw new pulumi.ResourceError(`image must be a non-empty string, got ${JSON.stringify(value)}`, this);
+            }
+            return value;
+        });
+        switch (spec.imageMode) {
+            case "registry":
+                return new docker.RemoteImage(
+                    `${name}-image`,
+                    { name: checkedName, keepLocally: true },
+                    { parent: this },
+                ).imageId;
+            case "build":
+                return new docker.Image(
+                    `${name}-image`,
+                    {
+                        imageName: checkedName,
+                        build: { context: spec.imageContext, dockerfile: spec.imageDockerfile },
+                        skipPush: true,
+                    },
+                    { parent: this },
+                ).imageName;
+            case "local":
+                return checkedName;
+            default: {
+                const never: never = spec.imageMode;
+                return never;
+            }
+        }
+    }
+
+    private containerArgs(
+        plan: ClusterPlan,
+        node: NodePlan,
+        image: pulumi.Output<string>,
+        containerName: pulumi.Output<string>,
+        networkName: pulumi.Output<string>,
+    ): docker.ContainerArgs {
+        const spec = plan.spec;
+        const isMaster = node.role === "master";
+        const health = plan.masterHealthcheck;
+        return {
+            name: containerName,
+            image,
+            hostname: node.hostname,
+            networksAdvanced: [{ name: networkName, aliases: [node.hostname] }],
+            envs: Object.entries(node.env).map(([key, value]) => `${key}=${value}`),
+            command: node.command,
+            workingDir: "/workspace",
+            mounts: node.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
+            shmSize: spec.shmSizeMb,
+            restart: "on-failure",
+            maxRetryCount: spec.restartRetries,
+            mustRun: false,
+            stopSignal: "SIGTERM",
+            stopTimeout: spec.stopGraceSeconds,
+            destroyGraceSeconds: spec.stopGraceSeconds,
+            labels: labelList(node.labels),
+            ...(node.gpuIds.length > 0
+                ? { deviceRequests: [{ driver: "nvidia", deviceIds: node.gpuIds, capabilities: ["gpu"] }] }
+                : {}),
+            ...(isMaster
+                ? {
+                      healthcheck: {
+                          tests: health.tests,
+                          interval: health.interval,
+                          timeout: health.timeout,
+                          startPeriod: health.startPeriod,
+                          retries: health.retries,
+                      },
+                      wait: true,
+                      waitTimeout: 120,
+                  }
+                : {}),
+        };
+    }
+}
+
+function labelList(labels: Record<string, string>): { label: string; value: string }[] {
+    return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}
+
+/** `for c in a b; do docker logs -f c | sed "s/^/[c] /" & done; wait`, for the names given. */
+export function followLogsCommand(containerNames: string[]): string {
+    return (
+        `for c in ${containerNames.join(" ")}; do ` +
+        `docker logs -f --tail 100 "$c" 2>&1 | sed -u "s/^/[$c] /" & done; wait`
+    );
+}

@@ -1,0 +1,2 @@
+export * from "./ddpCluster";
+export * from "./plan";

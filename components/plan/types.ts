@@ -1,0 +1,93 @@
+/** How the training image is obtained. */
+export type ImageMode = "registry" | "build" | "local";
+export const IMAGE_MODES: readonly ImageMode[] = ["registry", "build", "local"];
+
+/** The cluster description after defaults are applied and validation passed. */
+export interface ClusterSpec {
+    nodes: number;
+    gpusPerNode: number;
+    /** Host GPU ids (or UUIDs) that nodes are bound to; undefined means 0..nodes*gpusPerNode-1. */
+    gpuIds?: string[];
+    procsPerNode: number;
+    image: string;
+    imageMode: ImageMode;
+    /** Absolute path of the Dockerfile folder (imageMode "build"). */
+    imageContext: string;
+    /** Dockerfile path relative to imageContext. */
+    imageDockerfile: string;
+    /** Absolute host path of the training code, bind-mounted read-only at /workspace. */
+    codeDir: string;
+    script: string;
+    scriptArgs: string[];
+    /** Absolute host path of a dataset folder, bind-mounted read-only at /data. */
+    datasetDir?: string;
+    checkpointVolumeName?: string;
+    retainCheckpoints: boolean;
+    masterPort: number;
+    maxRestarts: number;
+    restartRetries: number;
+    shmSizeMb: number;
+    stopGraceSeconds: number;
+    env: Record<string, string>;
+}
+
+/** Where the cluster lives; together these make Docker names unique on one host. */
+export interface ClusterIdentity {
+    project: string;
+    stack: string;
+    /** The Pulumi resource name of the cluster. */
+    name: string;
+}
+
+export interface MountPlan {
+    type: "bind" | "volume";
+    source: string;
+    target: string;
+    readOnly: boolean;
+}
+
+export interface NodePlan {
+    rank: number;
+    role: "master" | "worker";
+    /** Pulumi resource name of the container. */
+    resourceName: string;
+    /** Docker container name before the per-stack random suffix is appended. */
+    containerNameBase: string;
+    /** Container hostname, also its alias on the cluster network. */
+    hostname: string;
+    gpuIds: string[];
+    env: Record<string, string>;
+    command: string[];
+    mounts: MountPlan[];
+    labels: Record<string, string>;
+}
+
+export interface HealthcheckPlan {
+    tests: string[];
+    interval: string;
+    timeout: string;
+    startPeriod: string;
+    retries: number;
+}
+
+export interface ClusterPlan {
+    spec: ClusterSpec;
+    identity: ClusterIdentity;
+    /** `project-stack-name`, sanitised; every Docker name of the cluster starts with it. */
+    namePrefix: string;
+    networkNameBase: string;
+    checkpointVolumeName: string;
+    masterHost: string;
+    masterEndpoint: string;
+    rendezvousId: string;
+    /** Labels shared by every Docker object of the cluster. */
+    labels: Record<string, string>;
+    masterHealthcheck: HealthcheckPlan;
+    nodes: NodePlan[];
+}
+
+/** One invalid input: the key, the value and what is allowed. */
+export interface PropertyError {
+    propertyPath: string;
+    reason: string;
+}

@@ -1,0 +1,184 @@
+import * as path from "path";
+import { DEFAULTS, LIMITS } from "./defaults";
+import { ClusterSpec, IMAGE_MODES, ImageMode, PropertyError } from "./types";
+
+/**
+ * The arguments as they arrive, from TypeScript, another Pulumi language or stack config: anything may be
+ * missing or of the wrong type. `image` may be left undefined by a caller that passes it as a Pulumi Output.
+ */
+export type RawClusterArgs = { [key: string]: unknown };
+
+/** What `resolveClusterSpec` returns: a spec, or every problem found. */
+export type SpecResult = { ok: true; spec: ClusterSpec } | { ok: false; errors: PropertyError[] };
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function show(value: unknown): string {
+    if (typeof value === "string") return JSON.stringify(value);
+    if (value === undefined) return "undefined";
+    try {
+        return JSON.stringify(value) ?? String(value);
+    } catch {
+        return String(value);
+    }
+}
+
+/** Collects errors while reading fields, so that all problems are reported at once. */
+class FieldReader {
+    readonly errors: PropertyError[] = [];
+
+    constructor(private readonly raw: RawClusterArgs) {}
+
+    fail(key: string, reason: string): void {
+        this.errors.push({ propertyPath: key, reason: `${key} ${reason}, got ${show(this.raw[key])}` });
+    }
+
+    integer(key: string, fallback: number, min: number, max: number): number {
+        const value = this.raw[key];
+        if (value === undefined) return fallback;
+        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+            this.fail(key, `must be a whole number from ${min} to ${max}`);
+            return fallback;
+        }
+        return value;
+    }
+
+    boolean(key: string, fallback: boolean): boolean {
+        const value = this.raw[key];
+        if (value === undefined) return fallback;
+        if (typeof value !== "boolean") {
+            this.fail(key, "must be true or false");
+            return fallback;
+        }
+        return value;
+    }
+
+    nonEmptyString(key: string, fallback: string | undefined): string | undefined {
+        const value = this.raw[key];
+        if (value === undefined) return fallback;
+        if (typeof value !== "string" || value.trim() === "") {
+            this.fail(key, "must be a non-empty string");
+            return fallback;
+        }
+        return value;
+    }
+
+    stringList(key: string, unique: boolean): string[] | undefined {
+        const value = this.raw[key];
+        if (value === undefined) return undefined;
+        if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item.trim() === "")) {
+            this.fail(key, "must be a list of non-empty strings");
+            return undefined;
+        }
+        if (unique && new Set(value).size !== value.length) {
+            this.fail(key, "must not list the same entry twice");
+            return undefined;
+        }
+        return value as string[];
+    }
+
+    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
+        const value = this.raw[key];
+        if (value === undefined) return fallback;
+        if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+            this.fail(key, `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+            return fallback;
+        }
+        return value as T;
+    }
+
+    envMap(key: string): Record<string, string> {
+        const value = this.raw[key];
+        if (value === undefined) return {};
+        const isMap = typeof value === "object" && value !== null && !Array.isArray(value);
+        const entries = isMap ? Object.entries(value as object) : [];
+        const valid = isMap && entries.every(([name, v]) => ENV_NAME.test(name) && typeof v === "string");
+        if (!valid) {
+            this.fail(key, "must map variable names (letters, digits, _) to string values");
+            return {};
+        }
+        return Object.fromEntries(entries) as Record<string, string>;
+    }
+}
+
+/** The folder holding this package's training program; the default code folder. */
+export function packageTrainingDir(): string {
+    // components/plan (ts-node) or bin/components/plan (compiled): the package root is two or three levels up.
+    const twoUp = path.resolve(__dirname, "..", "..");
+    const root = path.basename(twoUp) === "bin" ? path.dirname(twoUp) : twoUp;
+    return path.join(root, "training");
+}
+
+/**
+ * Applies defaults and checks every field. Relative folders are resolved against `baseDir` (the program's
+ * working directory). Never throws: returns the spec or every problem found.
+ */
+export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = process.cwd()): SpecResult {
+    const read = new FieldReader(raw);
+    const nodes = read.integer("nodes", DEFAULTS.nodes, 1, LIMITS.maxNodes);
+    const gpusPerNode = read.integer("gpusPerNode", DEFAULTS.gpusPerNode, 0, LIMITS.maxGpusPerNode);
+    const gpuIds = read.stringList("gpuIds", true);
+    const procsPerNode = read.integer("procsPerNode", Math.max(gpusPerNode, 1), 1, LIMITS.maxGpusPerNode);
+    const imageMode: ImageMode = read.oneOf("imageMode", DEFAULTS.imageMode, IMAGE_MODES);
+    const image = read.nonEmptyString("image", DEFAULTS.image) ?? DEFAULTS.image;
+    const imageContext = read.nonEmptyString("imageContext", undefined);
+    const imageDockerfile = read.nonEmptyString("imageDockerfile", DEFAULTS.imageDockerfile) ?? DEFAULTS.imageDockerfile;
+    const codeDir = read.nonEmptyString("codeDir", undefined);
+    const script = read.nonEmptyString("script", DEFAULTS.script) ?? DEFAULTS.script;
+    const scriptArgs = read.stringList("scriptArgs", false) ?? [];
+    const datasetDir = read.nonEmptyString("datasetDir", undefined);
+    const checkpointVolumeName = read.nonEmptyString("checkpointVolumeName", undefined);
+    const retainCheckpoints = read.boolean("retainCheckpoints", DEFAULTS.retainCheckpoints);
+    const masterPort = read.integer("masterPort", DEFAULTS.masterPort, 1, 65535);
+    const maxRestarts = read.integer("maxRestarts", DEFAULTS.maxRestarts, 0, 100);
+    const restartRetries = read.integer("restartRetries", DEFAULTS.restartRetries, 0, 100);
+    const shmSizeMb = read.integer("shmSizeMb", DEFAULTS.shmSizeMb, LIMITS.minShmSizeMb, 1024 * 1024);
+    const stopGraceSeconds = read.integer("stopGraceSeconds", DEFAULTS.stopGraceSeconds, 0, 3600);
+    const env = read.envMap("env");
+
+    if (gpusPerNode > 0 && raw.procsPerNode !== undefined && procsPerNode > gpusPerNode) {
+        read.fail("procsPerNode", `must not exceed gpusPerNode (${gpusPerNode}): NCCL refuses two ranks on one GPU of a node`);
+    }
+    const gpusNeeded = nodes * gpusPerNode;
+    if (gpuIds !== undefined && gpusNeeded > gpuIds.length) {
+        read.fail(
+            "gpuIds",
+            `lists ${gpuIds.length} GPU(s) but nodes (${nodes}) x gpusPerNode (${gpusPerNode}) needs ${gpusNeeded}`,
+        );
+    }
+    if (checkpointVolumeName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(checkpointVolumeName)) {
+        read.fail("checkpointVolumeName", "must be a Docker volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+    }
+    const reserved = scriptArgs.find((arg) => arg === "--checkpoint-dir" || arg === "--data-dir");
+    if (reserved !== undefined) {
+        read.fail("scriptArgs", `must not set ${reserved}: the cluster sets it from its mounts`);
+    }
+    if (read.errors.length > 0) return { ok: false, errors: read.errors };
+
+    const absolute = (dir: string) => path.resolve(baseDir, dir);
+    return {
+        ok: true,
+        spec: {
+            nodes,
+            gpusPerNode,
+            gpuIds,
+            procsPerNode,
+            image,
+            imageMode,
+            imageContext: imageContext === undefined ? packageTrainingDir() : absolute(imageContext),
+            imageDockerfile,
+            codeDir: codeDir === undefined ? packageTrainingDir() : absolute(codeDir),
+            script,
+            scriptArgs,
+            datasetDir: datasetDir === undefined ? undefined : absolute(datasetDir),
+            checkpointVolumeName,
+            retainCheckpoints,
+            masterPort,
+            maxRestarts,
+            restartRetries,
+            shmSizeMb,
+            stopGraceSeconds,
+            env,
+        },
+    };
+}

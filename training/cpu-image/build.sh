@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the CPU training image with no registry: Debian trixie (torch 2.6, Python 3.13) by debootstrap,
+# then `docker import`. The tag is a hash of this recipe, so the image is rebuilt only when the recipe changes.
+# Prints the tag on its last line. Usage: training/cpu-image/build.sh [--print-tag]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repository="${DDPSIM_CPU_IMAGE_REPOSITORY:-ddpsim-cpu}"
+packages="python3-torch,python3-numpy,python3-matplotlib,iproute2,procps"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+
+recipe_hash="$( (cat "$here/build.sh" "$here/torch_no_libuv.py"; echo "$packages") | sha256sum | cut -c1-12)"
+tag="$repository:$recipe_hash"
+if [ "${1:-}" = "--print-tag" ]; then echo "$tag"; exit 0; fi
+
+if docker image inspect "$tag" >/dev/null 2>&1; then
+  echo "reusing $tag" >&2
+  echo "$tag"; exit 0
+fi
+
+command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install -y debootstrap" >&2; exit 1; }
+rootfs="$(mktemp -d "${TMPDIR:-/tmp}/ddpsim-rootfs.XXXXXX")"
+trap 'rm -rf "$rootfs"' EXIT
+echo "building $tag (debootstrap trixie, a few minutes)" >&2
+debootstrap --variant=minbase --include="$packages" trixie "$rootfs" "$mirror" >&2
+
+site="$rootfs/usr/local/lib/python3.13/dist-packages"
+mkdir -p "$site" "$rootfs/workspace" "$rootfs/checkpoints" "$rootfs/data"
+cp "$here/torch_no_libuv.py" "$site/ddpsim_torch_no_libuv.py"
+echo "import ddpsim_torch_no_libuv" > "$site/ddpsim-torch-no-libuv.pth"
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+
+tar -C "$rootfs" -c . | docker import \
+  --change 'WORKDIR /workspace' \
+  --change 'ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg' \
+  --change 'CMD ["python3"]' \
+  - "$tag" >&2
+docker tag "$tag" "$repository:latest"
+echo "$tag"
