@@ -1,0 +1,93 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One resource registered with the mock engine. */
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+}
+
+/** What a child resource was registered with, seen through a component `transformations` hook. */
+export interface ObservedOptions {
+    type: string;
+    name: string;
+    parent?: string;
+    dependsOn: string[];
+    retainOnDelete?: boolean;
+}
+
+export const MOCK_SUFFIX = "x7k2qa";
+
+/** State the mock engine returns: the inputs, plus the outputs that providers would compute. */
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    switch (type) {
+        case "random:index/randomString:RandomString":
+            return { ...inputs, result: MOCK_SUFFIX };
+        case "docker:index/remoteImage:RemoteImage":
+            return { ...inputs, imageId: `sha256:${name}`, repoDigest: `${inputs.name}@sha256:0` };
+        case "docker:index/image:Image":
+            return { ...inputs, repoDigest: "" };
+        default:
+            return inputs;
+    }
+}
+
+/**
+ * Sets fresh mocks that record every registered resource. `newResource` may be replaced (the end-to-end
+ * harness applies resources to a real Docker engine). Any invoke throws: none is expected.
+ */
+export async function useMocks(
+    config: Record<string, string> = {},
+    options: { project?: string; stack?: string; preview?: boolean } = {},
+    apply?: (args: pulumi.runtime.MockResourceArgs) => Promise<{ id: string; state: Record<string, any> }>,
+): Promise<RegisteredResource[]> {
+    const registered: RegisteredResource[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource: async (args) => {
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                if (apply !== undefined) return apply(args);
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+            },
+            call: (args) => {
+                throw new Error(`Mock not implemented: ${args.token}`);
+            },
+        },
+        options.project ?? "ddpsim",
+        options.stack ?? "test",
+        options.preview ?? false,
+    );
+    pulumi.runtime.setAllConfig(config);
+    return registered;
+}
+
+/** Resolves an Output's value (through the public apply, not the SDK's internals). */
+export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/** A `transformations` entry that records each child's type, name, parent and dependsOn names. */
+export function observeOptions(seen: ObservedOptions[]): pulumi.ResourceTransformation {
+    return (args) => {
+        const dependsOn = ([] as any[])
+            .concat(args.opts.dependsOn ?? [])
+            .map((r) => (r as any).__name as string);
+        seen.push({
+            type: args.type,
+            name: args.name,
+            parent: (args.opts.parent as any)?.__name,
+            dependsOn,
+            retainOnDelete: args.opts.retainOnDelete,
+        });
+        return undefined;
+    };
+}
+
+/** Runs a stack program in a fresh module scope and waits for every registration to finish. */
+export async function runStackProgram(modulePath: string): Promise<Record<string, any>> {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(modulePath)) delete require.cache[key];
+    }
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => require(modulePath));
+    return (outputs ?? {}) as Record<string, any>;
+}

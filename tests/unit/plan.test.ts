@@ -1,0 +1,252 @@
+import * as assert from "assert";
+import * as path from "path";
+import {
+    allocateGpus,
+    ClusterSpec,
+    dockerName,
+    hostLabel,
+    packageTrainingDir,
+    planCluster,
+    resolveClusterSpec,
+} from "../../components/plan";
+
+const identity = { project: "ddpsim", stack: "dev", name: "ddp" };
+
+function specOf(raw: Record<string, unknown>): ClusterSpec {
+    const result = resolveClusterSpec(raw, "/home/user/project");
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    return result.spec;
+}
+
+function errorsOf(raw: Record<string, unknown>): { propertyPath: string; reason: string }[] {
+    const result = resolveClusterSpec(raw, "/home/user/project");
+    assert.strictEqual(result.ok, false, "expected validation errors");
+    return result.ok ? [] : result.errors;
+}
+
+describe("resolveClusterSpec", () => {
+    it("applies the documented defaults", () => {
+        const spec = specOf({});
+        assert.deepStrictEqual(
+            {
+                nodes: spec.nodes,
+                gpusPerNode: spec.gpusPerNode,
+                procsPerNode: spec.procsPerNode,
+                image: spec.image,
+                imageMode: spec.imageMode,
+                masterPort: spec.masterPort,
+                maxRestarts: spec.maxRestarts,
+                restartRetries: spec.restartRetries,
+                shmSizeMb: spec.shmSizeMb,
+                stopGraceSeconds: spec.stopGraceSeconds,
+                retainCheckpoints: spec.retainCheckpoints,
+                script: spec.script,
+                scriptArgs: spec.scriptArgs,
+                env: spec.env,
+            },
+            {
+                nodes: 2,
+                gpusPerNode: 0,
+                procsPerNode: 1,
+                image: "ddpsim-cpu:latest",
+                imageMode: "local",
+                masterPort: 29500,
+                maxRestarts: 3,
+                restartRetries: 5,
+                shmSizeMb: 2048,
+                stopGraceSeconds: 60,
+                retainCheckpoints: true,
+                script: "train_ddp.py",
+                scriptArgs: [],
+                env: {},
+            },
+        );
+        assert.strictEqual(spec.codeDir, packageTrainingDir());
+        assert.ok(spec.codeDir.endsWith(`${path.sep}training`));
+    });
+
+    it("defaults procsPerNode to gpusPerNode", () => {
+        assert.strictEqual(specOf({ gpusPerNode: 4 }).procsPerNode, 4);
+    });
+
+    it("resolves relative folders against the base folder", () => {
+        const spec = specOf({ codeDir: "code", datasetDir: "../data", imageContext: "img" });
+        assert.strictEqual(spec.codeDir, "/home/user/project/code");
+        assert.strictEqual(spec.datasetDir, "/home/user/data");
+        assert.strictEqual(spec.imageContext, "/home/user/project/img");
+    });
+
+    const invalid: [string, Record<string, unknown>, string, string][] = [
+        ["nodes 0", { nodes: 0 }, "nodes", "nodes must be a whole number from 1 to 256, got 0"],
+        ["nodes -1", { nodes: -1 }, "nodes", "nodes must be a whole number from 1 to 256, got -1"],
+        ["nodes 1.5", { nodes: 1.5 }, "nodes", "nodes must be a whole number from 1 to 256, got 1.5"],
+        ["nodes a string", { nodes: "two" }, "nodes", 'nodes must be a whole number from 1 to 256, got "two"'],
+        ["gpusPerNode -1", { gpusPerNode: -1 }, "gpusPerNode", "gpusPerNode must be a whole number from 0 to 64, got -1"],
+        [
+            "more GPUs than listed",
+            { nodes: 3, gpusPerNode: 1, gpuIds: ["0", "1"] },
+            "gpuIds",
+            'gpuIds lists 2 GPU(s) but nodes (3) x gpusPerNode (1) needs 3, got ["0","1"]',
+        ],
+        ["port 0", { masterPort: 0 }, "masterPort", "masterPort must be a whole number from 1 to 65535, got 0"],
+        ["port 65536", { masterPort: 65536 }, "masterPort", "masterPort must be a whole number from 1 to 65535, got 65536"],
+        ["an empty image", { image: "" }, "image", 'image must be a non-empty string, got ""'],
+        ["a blank image", { image: "  " }, "image", 'image must be a non-empty string, got "  "'],
+        [
+            "an unknown image mode",
+            { imageMode: "ftp" },
+            "imageMode",
+            'imageMode must be one of "registry", "build", "local", got "ftp"',
+        ],
+        ["duplicate GPU ids", { gpuIds: ["0", "0"] }, "gpuIds", 'gpuIds must not list the same entry twice, got ["0","0"]'],
+        ["GPU ids not strings", { gpuIds: [0, 1] }, "gpuIds", "gpuIds must be a list of non-empty strings, got [0,1]"],
+        [
+            "more processes than GPUs",
+            { gpusPerNode: 1, procsPerNode: 2 },
+            "procsPerNode",
+            "procsPerNode must not exceed gpusPerNode (1): NCCL refuses two ranks on one GPU of a node, got 2",
+        ],
+        ["shm below 64 MB", { shmSizeMb: 16 }, "shmSizeMb", "shmSizeMb must be a whole number from 64 to 1048576, got 16"],
+        ["retain not boolean", { retainCheckpoints: "yes" }, "retainCheckpoints", 'retainCheckpoints must be true or false, got "yes"'],
+        [
+            "bad env name",
+            { env: { "A-B": "1" } },
+            "env",
+            'env must map variable names (letters, digits, _) to string values, got {"A-B":"1"}',
+        ],
+        [
+            "a reserved script flag",
+            { scriptArgs: ["--checkpoint-dir", "/tmp"] },
+            "scriptArgs",
+            'scriptArgs must not set --checkpoint-dir: the cluster sets it from its mounts, got ["--checkpoint-dir","/tmp"]',
+        ],
+        [
+            "a bad volume name",
+            { checkpointVolumeName: "my volume" },
+            "checkpointVolumeName",
+            'checkpointVolumeName must be a Docker volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*), got "my volume"',
+        ],
+    ];
+    for (const [title, raw, key, reason] of invalid) {
+        it(`refuses ${title}`, () => {
+            assert.deepStrictEqual(errorsOf(raw), [{ propertyPath: key, reason }]);
+        });
+    }
+
+    it("reports every problem at once", () => {
+        const errors = errorsOf({ nodes: 0, masterPort: -5, image: "" });
+        assert.deepStrictEqual(
+            errors.map((e) => e.propertyPath),
+            ["nodes", "image", "masterPort"],
+        );
+    });
+});
+
+describe("allocateGpus", () => {
+    const table: [number, number, string[] | undefined, string[][]][] = [
+        [2, 1, undefined, [["0"], ["1"]]],
+        [3, 2, undefined, [["0", "1"], ["2", "3"], ["4", "5"]]],
+        [2, 1, ["3", "5"], [["3"], ["5"]]],
+        [2, 2, ["GPU-a", "GPU-b", "GPU-c", "GPU-d", "GPU-e"], [["GPU-a", "GPU-b"], ["GPU-c", "GPU-d"]]],
+        [2, 0, undefined, [[], []]],
+    ];
+    for (const [nodes, perNode, pool, expected] of table) {
+        it(`${nodes} nodes x ${perNode} GPUs from ${JSON.stringify(pool)}`, () => {
+            assert.deepStrictEqual(allocateGpus(nodes, perNode, pool), expected);
+        });
+    }
+});
+
+describe("names", () => {
+    it("makes Docker names of anything", () => {
+        assert.strictEqual(dockerName("my proj", "dev/alice", "ddp"), "my-proj-dev-alice-ddp");
+        assert.strictEqual(dockerName("-x", "y"), "x-y");
+    });
+    it("makes host labels of at most 63 characters", () => {
+        assert.strictEqual(hostLabel("My_Cluster", "node-0"), "my-cluster-node-0");
+        const long = hostLabel("a".repeat(100), "node-12");
+        assert.strictEqual(long.length, 63);
+        assert.ok(long.endsWith("-node-12"));
+    });
+});
+
+describe("planCluster", () => {
+    it("plans the Compose topology: 2 nodes, 1 GPU each, master on 29500", () => {
+        const plan = planCluster(specOf({ nodes: 2, gpusPerNode: 1, codeDir: "training" }), identity);
+        assert.strictEqual(plan.masterEndpoint, "ddp-node-0:29500");
+        assert.strictEqual(plan.checkpointVolumeName, "ddpsim-dev-ddp-checkpoints");
+        assert.strictEqual(plan.networkNameBase, "ddpsim-dev-ddp-net");
+        assert.deepStrictEqual(
+            plan.nodes.map((n) => [n.rank, n.role, n.hostname, n.containerNameBase, n.gpuIds]),
+            [
+                [0, "master", "ddp-node-0", "ddpsim-dev-ddp-node-0", ["0"]],
+                [1, "worker", "ddp-node-1", "ddpsim-dev-ddp-node-1", ["1"]],
+            ],
+        );
+        assert.deepStrictEqual(plan.nodes[1].command, [
+            "torchrun",
+            "--nnodes", "2",
+            "--nproc-per-node", "1",
+            "--rdzv-backend", "c10d",
+            "--rdzv-endpoint", "ddp-node-0:29500",
+            "--rdzv-id", "ddpsim-dev-ddp",
+            "--max-restarts", "3",
+            "train_ddp.py",
+            "--checkpoint-dir", "/checkpoints",
+        ]);
+        assert.deepStrictEqual(plan.nodes[1].env, {
+            PYTHONUNBUFFERED: "1",
+            PYTHONDONTWRITEBYTECODE: "1",
+            NCCL_SOCKET_IFNAME: "eth0",
+            GLOO_SOCKET_IFNAME: "eth0",
+            NODE_RANK: "1",
+            NNODES: "2",
+            MASTER_ADDR: "ddp-node-0",
+            MASTER_PORT: "29500",
+        });
+        assert.deepStrictEqual(plan.nodes[0].mounts, [
+            { type: "bind", source: "/home/user/project/training", target: "/workspace", readOnly: true },
+            { type: "volume", source: "ddpsim-dev-ddp-checkpoints", target: "/checkpoints", readOnly: false },
+        ]);
+        assert.deepStrictEqual(plan.nodes[0].labels, {
+            "ddpsim.project": "ddpsim",
+            "ddpsim.stack": "dev",
+            "ddpsim.cluster": "ddp",
+            "ddpsim.rank": "0",
+            "ddpsim.role": "master",
+        });
+    });
+
+    it("mounts the dataset read-only and passes it to the script before the user's arguments", () => {
+        const plan = planCluster(
+            specOf({ datasetDir: "/srv/data", scriptArgs: ["--steps", "10"], env: { NCCL_DEBUG: "INFO" } }),
+            identity,
+        );
+        assert.deepStrictEqual(plan.nodes[0].mounts[2], {
+            type: "bind",
+            source: "/srv/data",
+            target: "/data",
+            readOnly: true,
+        });
+        assert.deepStrictEqual(plan.nodes[0].command.slice(-7), [
+            "train_ddp.py", "--checkpoint-dir", "/checkpoints", "--data-dir", "/data", "--steps", "10",
+        ]);
+        assert.strictEqual(plan.nodes[0].env.NCCL_DEBUG, "INFO");
+    });
+
+    it("lets users override NCCL settings but never a node's identity", () => {
+        const plan = planCluster(specOf({ env: { NCCL_SOCKET_IFNAME: "eth1", NODE_RANK: "7" } }), identity);
+        assert.strictEqual(plan.nodes[1].env.NCCL_SOCKET_IFNAME, "eth1");
+        assert.strictEqual(plan.nodes[1].env.NODE_RANK, "1");
+    });
+
+    it("health-checks the master's rendezvous port", () => {
+        const plan = planCluster(specOf({ masterPort: 23456 }), identity);
+        assert.deepStrictEqual(plan.masterHealthcheck.tests, [
+            "CMD",
+            "python3",
+            "-c",
+            'import socket; socket.create_connection(("127.0.0.1", 23456), timeout=2).close()',
+        ]);
+    });
+});
