@@ -1,0 +1,155 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { DEFAULTS, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
+import { MOCK_SUFFIX, runStackProgram, useMocks } from "../support/pulumiMocks";
+
+const root = path.resolve(__dirname, "..", "..");
+const program = path.join(root, "index.ts");
+
+/** The stack config of a Pulumi.<stack>.yaml file, as the CLI hands it to the program (strings). */
+function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8"));
+    const merged = { ...file.config, ...overrides };
+    return Object.fromEntries(
+        Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+}
+
+const CONTAINER = "docker:index/container:Container";
+
+describe("the stack program (index.ts)", () => {
+    it("brings up the dev stack: the Compose topology with 2 nodes, 1 GPU each, master on 29500", async () => {
+        const registered = await useMocks(stackConfig("dev"), { stack: "dev" });
+        const outputs = await runStackProgram(program);
+        const containers = registered.filter((r) => r.type === CONTAINER);
+        assert.deepStrictEqual(
+            containers.map((c) => [c.inputs.hostname, c.inputs.deviceRequests[0].deviceIds]),
+            [
+                ["ddp-node-0", ["0"]],
+                ["ddp-node-1", ["1"]],
+            ],
+        );
+        const image = registered.filter((r) => r.type === "docker:index/image:Image");
+        assert.deepStrictEqual(
+            image.map((i) => [i.inputs.imageName, i.inputs.build.context]),
+            [["ddpsim-train:dev", path.join(root, "training")]],
+        );
+        assert.strictEqual(containers[0].inputs.mounts[0].source, path.join(root, "training"));
+        assert.strictEqual(outputs.masterEndpoint, "ddp-node-0:29500");
+        assert.deepStrictEqual(outputs.containerNames, [
+            `ddpsim-dev-ddp-node-0-${MOCK_SUFFIX}`,
+            `ddpsim-dev-ddp-node-1-${MOCK_SUFFIX}`,
+        ]);
+        assert.strictEqual(outputs.checkpointVolumeName, "ddpsim-dev-ddp-checkpoints");
+    });
+
+    it("brings up a CPU stack with no GPU bound", async () => {
+        const registered = await useMocks(stackConfig("cpu"), { stack: "cpu" });
+        await runStackProgram(program);
+        const containers = registered.filter((r) => r.type === CONTAINER);
+        assert.strictEqual(containers.length, 2);
+        assert.ok(containers.every((c) => c.inputs.deviceRequests === undefined && c.inputs.image === "ddpsim-cpu:latest"));
+    });
+
+    const invalid: [string, Record<string, unknown>, string][] = [
+        ["nodes 0", { "ddpsim:nodes": 0 }, "ddpsim:nodes must be a whole number from 1 to 256, got 0"],
+        ["nodes 1.5", { "ddpsim:nodes": 1.5 }, "ddpsim:nodes must be a whole number from 1 to 256, got 1.5"],
+        ["nodes a string", { "ddpsim:nodes": "two" }, 'ddpsim:nodes must be a whole number from 1 to 256, got "two"'],
+        ["a negative gpusPerNode", { "ddpsim:gpusPerNode": -1 }, "ddpsim:gpusPerNode must be a whole number from 0 to 64, got -1"],
+        [
+            "more GPUs than listed",
+            { "ddpsim:nodes": 3, "ddpsim:gpuIds": ["0"] },
+            'ddpsim:gpuIds lists 1 GPU(s) but nodes (3) x gpusPerNode (1) needs 3, got ["0"]',
+        ],
+        ["port 0", { "ddpsim:masterPort": 0 }, "ddpsim:masterPort must be a whole number from 1 to 65535, got 0"],
+        ["an empty image", { "ddpsim:image": "" }, 'ddpsim:image must be a non-empty string, got ""'],
+        [
+            "an unknown image mode",
+            { "ddpsim:imageMode": "docker-hub" },
+            'ddpsim:imageMode must be one of "registry", "build", "local", got "docker-hub"',
+        ],
+        [
+            "a misspelt key",
+            { "ddpsim:node": 3 },
+            `ddpsim:node is not a known setting; known settings: ${Object.keys(STACK_CONFIG_KEYS).join(", ")}`,
+        ],
+    ];
+    for (const [title, overrides, reason] of invalid) {
+        it(`refuses ${title} naming the config key, before any resource`, async () => {
+            const registered = await useMocks(stackConfig("dev", overrides), { stack: "dev" });
+            await assert.rejects(runStackProgram(program), (err: unknown) => {
+                assert.ok(pulumi.InputPropertiesError.isInstance(err), `got ${err}`);
+                assert.strictEqual(err.message, `Invalid stack config for stack "dev":\n  - ${reason}`);
+                return true;
+            });
+            assert.deepStrictEqual(
+                registered.map((r) => r.type),
+                [],
+            );
+        });
+    }
+
+    it("parses stack config values into typed arguments", () => {
+        const raw: Record<string, string> = {
+            nodes: "4",
+            retainCheckpoints: "false",
+            gpuIds: '["0","1"]',
+            env: '{"NCCL_DEBUG":"INFO"}',
+            image: "x:1",
+        };
+        const { args, errors } = readStackConfig((k) => raw[k], Object.keys(raw));
+        assert.deepStrictEqual(errors, []);
+        assert.deepStrictEqual(args, {
+            nodes: 4,
+            retainCheckpoints: false,
+            gpuIds: ["0", "1"],
+            env: { NCCL_DEBUG: "INFO" },
+            image: "x:1",
+        });
+    });
+
+    it("declares every setting in Pulumi.yaml with the defaults the component uses", () => {
+        const schema = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
+        const typed = Object.keys(STACK_CONFIG_KEYS).filter((k) => k !== "env");
+        assert.deepStrictEqual(Object.keys(schema).sort(), typed.sort());
+        const kinds: Record<string, string> = { integer: "integer", string: "string", boolean: "boolean", list: "array" };
+        for (const key of typed) {
+            const kind = STACK_CONFIG_KEYS[key as keyof typeof STACK_CONFIG_KEYS];
+            assert.strictEqual(schema[key].type, kinds[kind], `type of ${key}`);
+            assert.ok(typeof schema[key].description === "string" && schema[key].description.length > 10, key);
+        }
+        for (const [key, value] of Object.entries(DEFAULTS)) {
+            assert.deepStrictEqual(schema[key].default, value, `default of ${key}`);
+        }
+    });
+});
+
+describe("the package entry point", () => {
+    it("lets another program import DdpCluster: 3 nodes on GPUs 0, 1 and 2", async () => {
+        // Resolved through package.json "exports": the compiled package, as a dependent program sees it.
+        const { DdpCluster } = require("ddpsim");
+        const registered = await useMocks();
+        const cluster = new DdpCluster("trainers", { nodes: 3, gpusPerNode: 1, gpuIds: ["0", "1", "2"] });
+        await new Promise((resolve) => cluster.logsCommand.apply(resolve));
+        const containers = registered.filter((r) => r.type === CONTAINER);
+        assert.strictEqual(registered.filter((r) => r.type === "docker:index/network:Network").length, 1);
+        assert.deepStrictEqual(
+            containers.map((c) => c.inputs.deviceRequests[0].deviceIds),
+            [["0"], ["1"], ["2"]],
+        );
+        for (const c of containers) {
+            assert.deepStrictEqual(c.inputs.command.slice(0, 13), [
+                "torchrun",
+                "--nnodes", "3",
+                "--nproc-per-node", "1",
+                "--rdzv-backend", "c10d",
+                "--rdzv-endpoint", "trainers-node-0:29500",
+                "--rdzv-id", "ddpsim-test-trainers",
+                "--max-restarts", "3",
+            ]);
+        }
+    });
+});
