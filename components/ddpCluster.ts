@@ -29,6 +29,8 @@ export interface DdpClusterArgs {
     scriptArgs?: string[];
     /** Host folder mounted read-only at /data and passed as `--data-dir`. @default none */
     datasetDir?: string;
+    /** A named Docker volume mounted read-only at /data and passed as `--data-dir` (not with datasetDir). @default none */
+    datasetVolume?: string;
     /** Name of the checkpoint volume mounted at /checkpoints. @default "<project>-<stack>-<name>-checkpoints" */
     checkpointVolumeName?: string;
     /** Keep the checkpoint volume on `pulumi destroy`. @default true */

@@ -6,7 +6,7 @@ import { ClusterSpec, HealthcheckPlan } from "./types";
  * node sleeps before it starts; `--max-restarts` lets torchrun restart the workers after a failure.
  */
 export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rendezvousId: string): string[] {
-    const dataArgs = spec.datasetDir === undefined ? [] : ["--data-dir", CONTAINER_PATHS.data];
+    const dataArgs = spec.datasetDir === undefined && spec.datasetVolume === undefined ? [] : ["--data-dir", CONTAINER_PATHS.data];
     return [
         "torchrun",
         "--nnodes", String(spec.nodes),

@@ -14,6 +14,9 @@ function mountsOf(spec: ClusterSpec, checkpointVolumeName: string): MountPlan[] 
     if (spec.datasetDir !== undefined) {
         mounts.push({ type: "bind", source: spec.datasetDir, target: CONTAINER_PATHS.data, readOnly: true });
     }
+    if (spec.datasetVolume !== undefined) {
+        mounts.push({ type: "volume", source: spec.datasetVolume, target: CONTAINER_PATHS.data, readOnly: true });
+    }
     return mounts;
 }
 

@@ -15,6 +15,7 @@ export const STACK_CONFIG_KEYS = {
     script: "string",
     scriptArgs: "list",
     datasetDir: "string",
+    datasetVolume: "string",
     checkpointVolumeName: "string",
     retainCheckpoints: "boolean",
     masterPort: "integer",

@@ -21,6 +21,8 @@ export interface ClusterSpec {
     scriptArgs: string[];
     /** Absolute host path of a dataset folder, bind-mounted read-only at /data. */
     datasetDir?: string;
+    /** A named Docker volume mounted read-only at /data (instead of datasetDir). */
+    datasetVolume?: string;
     checkpointVolumeName?: string;
     retainCheckpoints: boolean;
     masterPort: number;

@@ -127,6 +127,7 @@ export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = proces
     const script = read.nonEmptyString("script", DEFAULTS.script) ?? DEFAULTS.script;
     const scriptArgs = read.stringList("scriptArgs", false) ?? [];
     const datasetDir = read.nonEmptyString("datasetDir", undefined);
+    const datasetVolume = read.nonEmptyString("datasetVolume", undefined);
     const checkpointVolumeName = read.nonEmptyString("checkpointVolumeName", undefined);
     const retainCheckpoints = read.boolean("retainCheckpoints", DEFAULTS.retainCheckpoints);
     const masterPort = read.integer("masterPort", DEFAULTS.masterPort, 1, 65535);
@@ -146,8 +147,13 @@ export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = proces
             `lists ${gpuIds.length} GPU(s) but nodes (${nodes}) x gpusPerNode (${gpusPerNode}) needs ${gpusNeeded}`,
         );
     }
-    if (checkpointVolumeName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(checkpointVolumeName)) {
-        read.fail("checkpointVolumeName", "must be a Docker volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+    for (const [key, name] of [["checkpointVolumeName", checkpointVolumeName], ["datasetVolume", datasetVolume]]) {
+        if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+            read.fail(key as string, "must be a Docker volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+        }
+    }
+    if (datasetDir !== undefined && datasetVolume !== undefined) {
+        read.fail("datasetVolume", `cannot be set together with datasetDir (${JSON.stringify(datasetDir)}): /data holds one of them`);
     }
     const reserved = scriptArgs.find((arg) => arg === "--checkpoint-dir" || arg === "--data-dir");
     if (reserved !== undefined) {
@@ -171,6 +177,7 @@ export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = proces
             script,
             scriptArgs,
             datasetDir: datasetDir === undefined ? undefined : absolute(datasetDir),
+            datasetVolume,
             checkpointVolumeName,
             retainCheckpoints,
             masterPort,

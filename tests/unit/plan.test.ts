@@ -234,6 +234,23 @@ describe("planCluster", () => {
         assert.strictEqual(plan.nodes[0].env.NCCL_DEBUG, "INFO");
     });
 
+    it("mounts a dataset volume read-only instead of a folder", () => {
+        const plan = planCluster(specOf({ datasetVolume: "imagenet-mini" }), identity);
+        assert.deepStrictEqual(plan.nodes[1].mounts[2], {
+            type: "volume",
+            source: "imagenet-mini",
+            target: "/data",
+            readOnly: true,
+        });
+        assert.deepStrictEqual(plan.nodes[1].command.slice(-2), ["--data-dir", "/data"]);
+        assert.deepStrictEqual(errorsOf({ datasetVolume: "v", datasetDir: "/d" }), [
+            {
+                propertyPath: "datasetVolume",
+                reason: 'datasetVolume cannot be set together with datasetDir ("/d"): /data holds one of them, got "v"',
+            },
+        ]);
+    });
+
     it("lets users override NCCL settings but never a node's identity", () => {
         const plan = planCluster(specOf({ env: { NCCL_SOCKET_IFNAME: "eth1", NODE_RANK: "7" } }), identity);
         assert.strictEqual(plan.nodes[1].env.NCCL_SOCKET_IFNAME, "eth1");
