@@ -64,6 +64,8 @@ export async function up(stack: string, config: Record<string, string>): Promise
         });
         return require(PROGRAM);
     });
+    // The stack's outputs are still being registered when runInPulumiStack returns: wait for every RPC.
+    await pulumi.runtime.disconnect();
     return (outputs ?? {}) as Record<string, any>;
 }
 
