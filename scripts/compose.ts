@@ -1,0 +1,152 @@
+/**
+ * Writes the docker-compose.yml of a stack, from the same plan the Pulumi program deploys:
+ *   npm run compose -- [--stack dev] [--out docker-compose.yml] [--config-file FILE] [--name ddp] [--project-dir DIR]
+ * Reads Pulumi.yaml (project name, config defaults) and Pulumi.<stack>.yaml (or --config-file) without the Pulumi
+ * CLI, checks them as the stack program does (same errors, naming the `ddpsim:` keys), plans, and writes YAML.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import {
+    ClusterPlan,
+    describeErrors,
+    inNamespace,
+    planCluster,
+    PropertyError,
+    readStackConfig,
+    resolveClusterSpec,
+} from "../components/plan";
+import { probeLocalGpus } from "../components/hostProbe";
+import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
+
+/** The cluster's resource name in the stack program (index.ts). */
+export const STACK_CLUSTER_NAME = "ddp";
+
+export interface StackFiles {
+    project: string;
+    stack: string;
+    /** Every config value of the project's namespace as the CLI hands it to the program: text, JSON for the rest. */
+    config: Record<string, string>;
+    /** Keys present in the stack file, in the project's namespace. */
+    presentKeys: string[];
+    /** Problems that only a file read without the CLI has (secrets). */
+    errors: PropertyError[];
+    source: string;
+    /** The Docker engine the file is for: stack config `docker:host`, else DOCKER_HOST (for `gpuIds: ["auto"]`). */
+    dockerHost?: string;
+}
+
+function asText(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** Reads Pulumi.yaml's defaults and the stack's config file, as `pulumi config` would give them to the program. */
+export function readStackFiles(projectDir: string, stack: string, configFile?: string): StackFiles {
+    const projectFile = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {};
+    const project = String(projectFile.name);
+    const file = configFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new Error(`no stack config file ${file} (pulumi stack init ${stack} creates one)`);
+    const stackFile = parse(fs.readFileSync(file, "utf8")) ?? {};
+
+    const config: Record<string, string> = {};
+    for (const [key, schema] of Object.entries((projectFile.config ?? {}) as Record<string, any>)) {
+        const bare = key.startsWith(`${project}:`) ? key.slice(project.length + 1) : key;
+        if (schema !== null && typeof schema === "object" && "default" in schema) config[bare] = asText(schema.default);
+    }
+    const presentKeys: string[] = [];
+    const errors: PropertyError[] = [];
+    for (const [key, value] of Object.entries((stackFile.config ?? {}) as Record<string, unknown>)) {
+        if (!key.startsWith(`${project}:`)) continue;
+        const bare = key.slice(project.length + 1);
+        presentKeys.push(bare);
+        if (value !== null && typeof value === "object" && "secure" in value) {
+            errors.push({ propertyPath: bare, reason: `${bare} is a secret, which a Compose file cannot hold` });
+            continue;
+        }
+        config[bare] = asText(value);
+    }
+    const dockerHost = (stackFile.config ?? {})["docker:host"] ?? process.env.DOCKER_HOST;
+    return { project, stack, config, presentKeys, errors, source: path.relative(projectDir, file) || file, dockerHost };
+}
+
+/** Checks and plans a stack exactly as the stack program does; relative folders resolve against `projectDir`. */
+export function planStack(
+    files: StackFiles,
+    projectDir: string,
+    clusterName: string = STACK_CLUSTER_NAME,
+): { ok: true; plan: ClusterPlan } | { ok: false; message: string; errors: PropertyError[] } {
+    const { args, errors: unknownKeys } = readStackConfig((key) => files.config[key], files.presentKeys);
+    const checked = resolveClusterSpec(args, projectDir, { localGpus: () => probeLocalGpus(files.dockerHost) });
+    const errors = inNamespace(files.project, [...unknownKeys, ...files.errors, ...(checked.ok ? [] : checked.errors)]);
+    if (errors.length > 0 || !checked.ok) {
+        return { ok: false, errors, message: describeErrors(`Invalid stack config for stack "${files.stack}":`, errors) };
+    }
+    const plan = planCluster(checked.spec, { project: files.project, stack: files.stack, name: clusterName });
+    return { ok: true, plan };
+}
+
+interface Options {
+    stack: string;
+    out: string;
+    name: string;
+    projectDir: string;
+    configFile?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+    // `npm run` starts scripts in the package folder; paths given on the command line are the caller's.
+    const callerDir = process.env.INIT_CWD ?? process.cwd();
+    const options: Options = { stack: "dev", out: "docker-compose.yml", name: STACK_CLUSTER_NAME, projectDir: process.cwd() };
+    const flags: Record<string, (v: string) => void> = {
+        "--stack": (v) => (options.stack = v),
+        "--out": (v) => (options.out = path.resolve(callerDir, v)),
+        "--name": (v) => (options.name = v),
+        "--project-dir": (v) => (options.projectDir = path.resolve(callerDir, v)),
+        "--config-file": (v) => (options.configFile = path.resolve(callerDir, v)),
+    };
+    for (let i = 0; i < argv.length; i++) {
+        const eq = argv[i].indexOf("=");
+        const flag = eq > 0 ? argv[i].slice(0, eq) : argv[i];
+        const value = eq > 0 ? argv[i].slice(eq + 1) : argv[++i];
+        const set = flags[flag];
+        if (set === undefined || value === undefined) {
+            throw new Error(`usage: npm run compose -- ${Object.keys(flags).map((f) => `[${f} VALUE]`).join(" ")}`);
+        }
+        set(value);
+    }
+    return options;
+}
+
+/** The command line; returns the exit code. */
+export function main(argv: string[], log: (line: string) => void = console.log, warn = console.error): number {
+    let options: Options;
+    try {
+        options = parseArgs(argv);
+    } catch (err) {
+        warn((err as Error).message);
+        return 2;
+    }
+    const files = readStackFiles(options.projectDir, options.stack, options.configFile);
+    const planned = planStack(files, options.projectDir, options.name);
+    if (!planned.ok) {
+        warn(planned.message);
+        return 1;
+    }
+    const out = path.resolve(options.out);
+    const document = writeComposeFile(planned.plan, out, files.source);
+    const project = suggestedProjectName(planned.plan);
+    const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), out);
+    const shown = relative === "" || relative.startsWith("..") ? out : relative;
+    log(`wrote ${shown}: ${Object.keys(document.services).join(", ")}`);
+    log(`run it with: docker-compose -p ${project} -f ${shown} up -d`);
+    return 0;
+}
+
+if (require.main === module) {
+    try {
+        process.exitCode = main(process.argv.slice(2));
+    } catch (err) {
+        console.error(err instanceof Error ? err.message : String(err));
+        process.exitCode = 1;
+    }
+}

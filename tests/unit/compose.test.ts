@@ -1,0 +1,311 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { ClusterPlan, planCluster, resolveClusterSpec } from "../../components/plan";
+import { composeDocument, ComposeDocument, composeYaml } from "../../components/targets/compose";
+import { main, planStack, readStackFiles } from "../../scripts/compose";
+import { runStackProgram, useMocks } from "../support/pulumiMocks";
+
+const root = path.resolve(__dirname, "..", "..");
+const FILE_DIR = "/srv/ddpsim";
+
+function plan(raw: Record<string, unknown>, stack = "dev"): ClusterPlan {
+    const result = resolveClusterSpec(raw, FILE_DIR);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    return planCluster(result.spec, { project: "ddpsim", stack, name: "ddp" });
+}
+
+const LABELS = { "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp" };
+const PROBE = 'import socket; socket.create_connection(("127.0.0.1", 29500), timeout=2).close()';
+
+function command(nodes: number): string[] {
+    return [
+        "torchrun",
+        "--nnodes", String(nodes),
+        "--nproc-per-node", "1",
+        "--rdzv-backend", "c10d",
+        "--rdzv-endpoint", "ddp-node-0:29500",
+        "--rdzv-id", "ddpsim-dev-ddp",
+        "--max-restarts", "3",
+        "train_ddp.py",
+        "--checkpoint-dir", "/checkpoints",
+    ];
+}
+
+function environment(rank: number, nodes: number): Record<string, string> {
+    return {
+        PYTHONUNBUFFERED: "1",
+        PYTHONDONTWRITEBYTECODE: "1",
+        NCCL_SOCKET_IFNAME: "eth0",
+        GLOO_SOCKET_IFNAME: "eth0",
+        NODE_RANK: String(rank),
+        NNODES: String(nodes),
+        MASTER_ADDR: "ddp-node-0",
+        MASTER_PORT: "29500",
+    };
+}
+
+const HEALTHCHECK = {
+    test: ["CMD", "python3", "-c", PROBE],
+    interval: "2s",
+    timeout: "3s",
+    start_period: "2s",
+    retries: 60,
+};
+
+const NETWORKS = { cluster: { name: "ddpsim-dev-ddp-net", driver: "bridge" as const, labels: LABELS } };
+const CHECKPOINTS = { name: "ddpsim-dev-ddp-checkpoints", external: false, labels: LABELS };
+const MOUNTS = [
+    { type: "bind" as const, source: "./training", target: "/workspace", read_only: true as const },
+    { type: "volume" as const, source: "checkpoints", target: "/checkpoints" },
+];
+const COMMON = {
+    working_dir: "/workspace",
+    shm_size: "2048m",
+    restart: "on-failure:5",
+    stop_signal: "SIGTERM",
+    stop_grace_period: "60s",
+    cap_drop: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"],
+};
+
+describe("the Compose export (components/targets/compose.ts)", () => {
+    it("writes the dev topology: 2 nodes, 1 GPU each by device id, node 1 waiting for node 0's healthcheck", () => {
+        const doc = composeDocument(
+            plan({ nodes: 2, gpusPerNode: 1, imageMode: "build", image: "ddpsim-train:dev", codeDir: "training", imageContext: "training" }),
+            { fileDir: FILE_DIR },
+        );
+        const gpu = (id: string) => ({
+            resources: { reservations: { devices: [{ driver: "nvidia", device_ids: [id], capabilities: ["gpu"] }] } },
+        });
+        const expected: ComposeDocument = {
+            services: {
+                "node-0": {
+                    image: "ddpsim-train:dev",
+                    build: { context: "./training", dockerfile: "Dockerfile" },
+                    container_name: "ddpsim-dev-ddp-node-0",
+                    hostname: "ddp-node-0",
+                    command: command(2),
+                    ...COMMON,
+                    environment: environment(0, 2),
+                    volumes: MOUNTS,
+                    networks: { cluster: { aliases: ["ddp-node-0"] } },
+                    labels: { ...LABELS, "ddpsim.rank": "0", "ddpsim.role": "master" },
+                    deploy: gpu("0"),
+                    healthcheck: HEALTHCHECK,
+                },
+                "node-1": {
+                    image: "ddpsim-train:dev",
+                    container_name: "ddpsim-dev-ddp-node-1",
+                    hostname: "ddp-node-1",
+                    command: command(2),
+                    ...COMMON,
+                    environment: environment(1, 2),
+                    volumes: MOUNTS,
+                    networks: { cluster: { aliases: ["ddp-node-1"] } },
+                    labels: { ...LABELS, "ddpsim.rank": "1", "ddpsim.role": "worker" },
+                    deploy: gpu("1"),
+                    depends_on: { "node-0": { condition: "service_healthy" } },
+                },
+            },
+            networks: NETWORKS,
+            volumes: { checkpoints: CHECKPOINTS },
+        };
+        assert.deepStrictEqual(doc, expected);
+    });
+
+    it("writes a CPU cluster of 3 nodes on a local image: no GPU, never pulled, workers gated on node 0", () => {
+        const doc = composeDocument(plan({ nodes: 3, image: "ddpsim-cpu:latest", codeDir: "training" }), { fileDir: FILE_DIR });
+        const worker = (rank: number) => ({
+            image: "ddpsim-cpu:latest",
+            pull_policy: "never" as const,
+            container_name: `ddpsim-dev-ddp-node-${rank}`,
+            hostname: `ddp-node-${rank}`,
+            command: command(3),
+            ...COMMON,
+            environment: environment(rank, 3),
+            volumes: MOUNTS,
+            networks: { cluster: { aliases: [`ddp-node-${rank}`] } },
+            labels: { ...LABELS, "ddpsim.rank": String(rank), "ddpsim.role": "worker" },
+            depends_on: { "node-0": { condition: "service_healthy" as const } },
+        });
+        const expected: ComposeDocument = {
+            services: {
+                "node-0": {
+                    image: "ddpsim-cpu:latest",
+                    pull_policy: "never",
+                    container_name: "ddpsim-dev-ddp-node-0",
+                    hostname: "ddp-node-0",
+                    command: command(3),
+                    ...COMMON,
+                    environment: environment(0, 3),
+                    volumes: MOUNTS,
+                    networks: { cluster: { aliases: ["ddp-node-0"] } },
+                    labels: { ...LABELS, "ddpsim.rank": "0", "ddpsim.role": "master" },
+                    healthcheck: HEALTHCHECK,
+                },
+                "node-1": worker(1),
+                "node-2": worker(2),
+            },
+            networks: NETWORKS,
+            volumes: { checkpoints: CHECKPOINTS },
+        };
+        assert.deepStrictEqual(doc, expected);
+    });
+
+    it("mounts a dataset volume read-only as an external volume, and a dataset folder as a bind", () => {
+        const withVolume = composeDocument(plan({ datasetVolume: "corpus-v1", codeDir: "training" }), { fileDir: FILE_DIR });
+        assert.deepStrictEqual(withVolume.volumes.dataset, { name: "corpus-v1", external: true });
+        assert.deepStrictEqual(withVolume.services["node-1"].volumes[2], {
+            type: "volume", source: "dataset", target: "/data", read_only: true,
+        });
+        assert.deepStrictEqual(withVolume.services["node-1"].command.slice(-2), ["--data-dir", "/data"]);
+
+        const withDir = composeDocument(plan({ datasetDir: "/mnt/data", codeDir: "training" }), { fileDir: FILE_DIR });
+        assert.strictEqual(withDir.volumes.dataset, undefined);
+        assert.deepStrictEqual(withDir.services["node-0"].volumes[2], {
+            type: "bind", source: "/mnt/data", target: "/data", read_only: true,
+        });
+    });
+
+    it("keeps paths absolute without a file folder, and pulls registry images when missing", () => {
+        const doc = composeDocument(plan({ imageMode: "registry", image: "ghcr.io/acme/train:1", codeDir: "training" }));
+        assert.strictEqual(doc.services["node-0"].volumes[0].source, path.join(FILE_DIR, "training"));
+        assert.deepStrictEqual(
+            [doc.services["node-0"].image, doc.services["node-0"].pull_policy, doc.services["node-0"].build],
+            ["ghcr.io/acme/train:1", "missing", undefined],
+        );
+    });
+
+    it("escapes $ so that Compose passes values through instead of interpolating them", () => {
+        const doc = composeDocument(plan({ env: { PROMPT: "cost $5" }, scriptArgs: ["--tag", "$HOME"] }));
+        assert.strictEqual(doc.services["node-0"].environment.PROMPT, "cost $$5");
+        assert.deepStrictEqual(doc.services["node-0"].command.slice(-2), ["--tag", "$$HOME"]);
+    });
+
+    it("keeps an interconnect profile: NET_ADMIN added, the shaping script's $ escaped for Compose", () => {
+        const p = plan({ interconnect: "100mbit" });
+        const doc = composeDocument(p);
+        const node = doc.services["node-1"];
+        assert.deepStrictEqual(node.cap_add, ["NET_ADMIN"]);
+        assert.deepStrictEqual(node.command.slice(0, 2), ["sh", "-c"]);
+        assert.strictEqual(node.command[2], p.nodes[1].command[2].replace(/\$/g, "$$$$"));
+        assert.deepStrictEqual(node.command.slice(3), p.nodes[1].command.slice(3));
+    });
+
+    it("refuses a node plan field it does not translate, rather than dropping it", () => {
+        const p = plan({});
+        (p.nodes[1] as any).sysctls = { "net.core.somaxconn": "1024" };
+        assert.throws(() => composeDocument(p), /does not translate the node plan field\(s\): sysctls/);
+    });
+
+    it("writes YAML that reads back as the document, with the commands to run it", () => {
+        const p = plan({ nodes: 2, codeDir: "training" });
+        const doc = composeDocument(p, { fileDir: FILE_DIR });
+        const text = composeYaml(p, doc, "Pulumi.dev.yaml");
+        assert.deepStrictEqual(parse(text), JSON.parse(JSON.stringify(doc)));
+        assert.match(text, /^# Generated by `npm run compose` from Pulumi.dev.yaml/);
+        assert.match(text, /docker-compose -p ddpsim-dev-ddp -f <this file> up -d/);
+    });
+});
+
+describe("npm run compose (scripts/compose.ts)", () => {
+    let tmp: string;
+    beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-compose-"))));
+    afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("exports the dev stack from Pulumi.yaml and Pulumi.dev.yaml into the file named by --out", () => {
+        const out = path.join(tmp, "docker-compose.yml");
+        const lines: string[] = [];
+        assert.strictEqual(main(["--stack", "dev", "--out", out, "--project-dir", root], (l) => lines.push(l)), 0);
+        const planned = planStack(readStackFiles(root, "dev"), root);
+        assert.ok(planned.ok);
+        assert.deepStrictEqual(
+            parse(fs.readFileSync(out, "utf8")),
+            JSON.parse(JSON.stringify(composeDocument(planned.plan, { fileDir: tmp }))),
+        );
+        assert.match(lines[1], /^run it with: docker-compose -p ddpsim-dev-ddp -f .*docker-compose.yml up -d$/);
+    });
+
+    const variants: [string, string][] = [
+        ["the dev stack", ""],
+        ["the dev stack with a 100 Mbit/s interconnect", "  ddpsim:interconnect: 100mbit\n"],
+    ];
+    for (const [title, extra] of variants) {
+        it(`describes the same containers as the stack program deploys for ${title}`, async () => {
+            const file = path.join(tmp, "Pulumi.dev.yaml");
+            fs.writeFileSync(file, fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8") + extra);
+            const files = readStackFiles(root, "dev", file);
+            const config = Object.fromEntries(Object.entries(files.config).map(([k, v]) => [`ddpsim:${k}`, v]));
+            const registered = await useMocks(config, { stack: "dev" });
+            await runStackProgram(path.join(root, "index.ts"));
+            const containers = registered.filter((r) => r.type === "docker:index/container:Container").map((r) => r.inputs);
+            const planned = planStack(files, root);
+            assert.ok(planned.ok);
+            const services = Object.values(composeDocument(planned.plan).services);
+            const unescaped = (words: string[]) => words.map((w) => w.replace(/\$\$/g, "$"));
+            assert.strictEqual(services.length, containers.length);
+            services.forEach((s, i) => {
+                const c = containers[i];
+                assert.strictEqual(c.name.replace(/-[a-z0-9]{6}$/, ""), s.container_name);
+                assert.strictEqual(c.hostname, s.hostname);
+                assert.deepStrictEqual(c.networksAdvanced[0].aliases, s.networks.cluster.aliases);
+                assert.deepStrictEqual(c.command, unescaped(s.command));
+                assert.deepStrictEqual(c.envs, Object.entries(s.environment).map(([k, v]) => `${k}=${v}`));
+                assert.strictEqual(c.workingDir, s.working_dir);
+                assert.deepStrictEqual(
+                    c.mounts.map((m: any) => [m.type, m.target, m.readOnly]),
+                    s.volumes.map((v) => [v.type, v.target, v.read_only === true]),
+                );
+                assert.strictEqual(`${c.shmSize}m`, s.shm_size);
+                assert.strictEqual(`${c.restart}:${c.maxRetryCount}`, s.restart);
+                assert.strictEqual(`${c.stopTimeout}s`, s.stop_grace_period);
+                assert.deepStrictEqual(Object.fromEntries(c.labels.map((l: any) => [l.label, l.value])), s.labels);
+                assert.deepStrictEqual(c.deviceRequests[0].deviceIds, s.deploy?.resources.reservations.devices[0].device_ids);
+                assert.deepStrictEqual(c.healthcheck?.tests, s.healthcheck?.test);
+                assert.deepStrictEqual(
+                    [c.capabilities?.adds ?? [], c.capabilities?.drops ?? []],
+                    [s.cap_add ?? [], s.cap_drop ?? []],
+                );
+            });
+        });
+    }
+
+    it("refuses invalid stack config with the stack program's errors, naming the ddpsim: keys", () => {
+        const file = path.join(tmp, "Pulumi.bad.yaml");
+        fs.writeFileSync(file, 'config:\n  ddpsim:nodes: 0\n  ddpsim:node: 3\n  ddpsim:imageMode: docker-hub\n  docker:host: "unix:///x"\n');
+        const errors: string[] = [];
+        const code = main(["--stack", "bad", "--config-file", file, "--out", path.join(tmp, "x.yml"), "--project-dir", root], () => undefined, (l) => errors.push(l));
+        assert.strictEqual(code, 1);
+        assert.strictEqual(
+            errors.join("\n"),
+            [
+                'Invalid stack config for stack "bad":',
+                "  - ddpsim:node is not a known setting; known settings: " +
+                    Object.keys(require("../../components/plan").STACK_CONFIG_KEYS).join(", "),
+                "  - ddpsim:nodes must be a whole number from 1 to 256, got 0",
+                '  - ddpsim:imageMode must be one of "registry", "build", "local", got "docker-hub"',
+            ].join("\n"),
+        );
+        assert.ok(!fs.existsSync(path.join(tmp, "x.yml")));
+    });
+
+    it("refuses secrets, which a Compose file would have to hold in clear text", () => {
+        const file = path.join(tmp, "Pulumi.s.yaml");
+        fs.writeFileSync(file, "config:\n  ddpsim:env:\n    secure: AAABAJk=\n");
+        const planned = planStack(readStackFiles(root, "s", file), root);
+        assert.ok(!planned.ok);
+        assert.deepStrictEqual(planned.errors.map((e) => e.reason), ["ddpsim:env is a secret, which a Compose file cannot hold"]);
+    });
+
+    it("applies Pulumi.yaml's defaults, then the stack file", () => {
+        const file = path.join(tmp, "Pulumi.x.yaml");
+        fs.writeFileSync(file, "config:\n  ddpsim:nodes: 4\n  ddpsim:scriptArgs: [\"--steps\", \"20\"]\n");
+        const files = readStackFiles(root, "x", file);
+        assert.strictEqual(files.config.nodes, "4");
+        assert.strictEqual(files.config.scriptArgs, '["--steps","20"]');
+        assert.strictEqual(files.config.shmSizeMb, "2048");
+        assert.deepStrictEqual(files.presentKeys, ["nodes", "scriptArgs"]);
+    });
+});
