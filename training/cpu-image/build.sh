@@ -2,6 +2,9 @@
 # Builds the CPU training image with no registry: Debian trixie (torch 2.6, Python 3.13) by debootstrap,
 # then `docker import`. The tag is a hash of this recipe, so the image is rebuilt only when the recipe changes.
 # Prints the tag on its last line. Usage: training/cpu-image/build.sh [--print-tag]
+# TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1: since torch 2.5 the workers share the c10d rendezvous store with torchrun's
+# agent, and keys left by a failed attempt break the next one (gloo "connectFullMesh failed", pytorch#135712), so
+# torchrun --max-restarts could never restart workers. With it, each attempt's rank 0 hosts a fresh store.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repository="${DDPSIM_CPU_IMAGE_REPOSITORY:-ddpsim-cpu}"
@@ -31,7 +34,7 @@ rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 
 tar -C "$rootfs" -c . | docker import \
   --change 'WORKDIR /workspace' \
-  --change 'ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg' \
+  --change 'ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1' \
   --change 'CMD ["python3"]' \
   - "$tag" >&2
 docker tag "$tag" "$repository:latest"

@@ -1,4 +1,4 @@
-"""Make TCPStore default to use_libuv=False in Debian's torch, which is built without libuv.
+"""Make TCPStore use use_libuv=False in Debian's torch, which is built without libuv.
 
 Loaded at interpreter start through a .pth file. torch.distributed creates its c10d bindings during its
 own import, so the patch waits for that import to finish and then swaps the TCPStore name in every loaded
@@ -19,7 +19,8 @@ def _patch_loaded_modules():
 
     class TCPStore(base_store):
         def __init__(self, *args, **kwargs):
-            kwargs.setdefault("use_libuv", False)
+            # Forced, not defaulted: env:// passes use_libuv=True explicitly (from USE_LIBUV, default 1).
+            kwargs["use_libuv"] = False
             super().__init__(*args, **kwargs)
 
     for name, module in list(sys.modules.items()):
