@@ -9,7 +9,7 @@ const presentKeys = Object.keys(pulumi.runtime.allConfig())
     .filter((key) => key.startsWith(`${namespace}:`))
     .map((key) => key.slice(namespace.length + 1));
 const { args, errors: unknownKeys } = readStackConfig((key) => config.get(key), presentKeys);
-const checked = resolveClusterSpec(args);
+const checked = resolveClusterSpec(args, process.cwd(), DdpCluster.hostReading());
 const errors = [...unknownKeys, ...(checked.ok ? [] : checked.errors)];
 if (errors.length > 0) {
     const namespaced = inNamespace(namespace, errors);
@@ -27,3 +27,4 @@ export const nodes = cluster.nodes;
 export const containerNames = cluster.containerNames;
 export const checkpointVolumeName = cluster.checkpointVolumeName;
 export const logsCommand = cluster.logsCommand;
+export const interconnect = cluster.interconnect;

@@ -1,7 +1,20 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ClusterPlan, describeErrors, NodePlan, planCluster, RawClusterArgs, resolveClusterSpec } from "./plan";
+import { probeLocalGpus } from "./hostProbe";
+import {
+    ClusterPlan,
+    CONTAINER_INTERFACE,
+    describeErrors,
+    describeLink,
+    LinkSpec,
+    NodePlan,
+    planCluster,
+    RawClusterArgs,
+    resolveClusterSpec,
+    ResolveOptions,
+    tcCommands,
+} from "./plan";
 
 /** Arguments of a {@link DdpCluster}. Every field is optional; see each default. */
 export interface DdpClusterArgs {
@@ -9,8 +22,13 @@ export interface DdpClusterArgs {
     nodes?: number;
     /** GPUs bound to each node; 0 makes a CPU cluster (gloo). @default 0 */
     gpusPerNode?: number;
-    /** Host GPU ids or UUIDs to hand out, `gpusPerNode` per node in order. @default ["0", ..., nodes*gpusPerNode-1] */
+    /**
+     * Host GPU ids or UUIDs to hand out, `gpusPerNode` per node in order; `["auto"]` reads this machine's GPUs
+     * (`nvidia-smi -L`; the Docker engine must be local and list the nvidia runtime). @default ["0", ..., nodes*gpusPerNode-1]
+     */
     gpuIds?: string[];
+    /** Let nodes share GPUs round-robin when gpuIds has fewer than nodes x gpusPerNode (never twice in one node). @default false */
+    gpuSharing?: boolean;
     /** Training processes per node (torchrun `--nproc-per-node`). @default gpusPerNode, or 1 on CPU */
     procsPerNode?: number;
     /** Image name: a registry reference, the tag to build, or an image already on the host. @default "ddpsim-cpu:latest" */
@@ -47,6 +65,30 @@ export interface DdpClusterArgs {
     stopGraceSeconds?: number;
     /** Extra environment variables for every node. @default {} */
     env?: Record<string, string>;
+    /**
+     * Link between nodes, applied with tc on each node's interface before torchrun starts: "ideal" (unshaped),
+     * "100mbit", "1gbe", "10gbe", "25gbe", "100gbe" (bandwidth only), "congested", "wan" (also latency,
+     * jitter and loss, which need the kernel's netem). @default "ideal"
+     */
+    interconnect?: string;
+    /** Egress bandwidth of each node in Mbit/s, replacing the profile's; 0 removes the limit. @default the profile's */
+    linkBandwidthMbit?: number;
+    /** Delay added to each packet a node sends, in ms (one way; needs netem). @default the profile's */
+    linkLatencyMs?: number;
+    /** +/- variation of that delay, in ms (needs netem and a latency). @default the profile's */
+    linkJitterMs?: number;
+    /** Packets dropped, in percent (needs netem). @default the profile's */
+    linkLossPercent?: number;
+}
+
+/** The link a cluster simulates, as reported in the outputs. */
+export interface DdpInterconnectInfo {
+    profile: string;
+    /** What is shaped, e.g. "100 Mbit/s" or "unshaped". */
+    description: string;
+    link: LinkSpec;
+    /** The tc commands every node runs on its interface before torchrun. */
+    tcCommands: string[][];
 }
 
 /** One node of a cluster, as reported in the outputs. */
@@ -75,12 +117,14 @@ export class DdpCluster extends pulumi.ComponentResource {
     public readonly checkpointVolumeName: pulumi.Output<string>;
     /** A shell command that follows all nodes' logs together, each line prefixed with its container. */
     public readonly logsCommand: pulumi.Output<string>;
+    /** The simulated link between nodes and the tc commands that make it. */
+    public readonly interconnect: pulumi.Output<DdpInterconnectInfo>;
 
     /** Validates the arguments; throws one InputPropertiesError listing every problem. */
     public static plan(name: string, args: DdpClusterArgs): ClusterPlan {
         const raw: RawClusterArgs = { ...args };
         if (pulumi.Output.isInstance(args.image)) delete raw.image;
-        const result = resolveClusterSpec(raw);
+        const result = resolveClusterSpec(raw, process.cwd(), DdpCluster.hostReading());
         if (!result.ok) {
             throw new pulumi.InputPropertiesError({
                 message: describeErrors(`Invalid arguments for DdpCluster "${name}":`, result.errors),
@@ -88,6 +132,12 @@ export class DdpCluster extends pulumi.ComponentResource {
             });
         }
         return planCluster(result.spec, { project: pulumi.getProject(), stack: pulumi.getStack(), name });
+    }
+
+    /** How `gpuIds: ["auto"]` reads this machine: the Docker host is `docker:host` config, else DOCKER_HOST. */
+    public static hostReading(): ResolveOptions {
+        const dockerHost = new pulumi.Config("docker").get("host") ?? process.env.DOCKER_HOST;
+        return { localGpus: () => probeLocalGpus(dockerHost) };
     }
 
     constructor(name: string, args: DdpClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -142,6 +192,13 @@ export class DdpCluster extends pulumi.ComponentResource {
             })),
         );
         this.logsCommand = this.containerNames.apply(followLogsCommand);
+        const link = spec.interconnect;
+        this.interconnect = pulumi.output({
+            profile: link.preset,
+            description: describeLink(link.link),
+            link: link.link,
+            tcCommands: tcCommands(link.link, CONTAINER_INTERFACE).map((c) => c.argv),
+        });
 
         this.registerOutputs({
             networkName: this.networkName,
@@ -150,6 +207,7 @@ export class DdpCluster extends pulumi.ComponentResource {
             containerNames: this.containerNames,
             checkpointVolumeName: this.checkpointVolumeName,
             logsCommand: this.logsCommand,
+            interconnect: this.interconnect,
         });
     }
 
@@ -215,6 +273,10 @@ export class DdpCluster extends pulumi.ComponentResource {
             stopTimeout: spec.stopGraceSeconds,
             destroyGraceSeconds: spec.stopGraceSeconds,
             labels: labelList(node.labels),
+            capabilities: {
+                ...(node.capabilities.adds.length > 0 ? { adds: node.capabilities.adds } : {}),
+                drops: node.capabilities.drops,
+            },
             ...(node.gpuIds.length > 0
                 ? { deviceRequests: [{ driver: "nvidia", deviceIds: node.gpuIds, capabilities: ["gpu"] }] }
                 : {}),

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Makes a Docker engine available on a Debian machine: installs docker.io (and debootstrap, which builds
-# the CPU image) when missing, starts dockerd when it is not running, and waits for it, bounded.
+# the CPU image, and docker-compose, which runs the Compose export) when missing, starts dockerd when it is not running, and waits for it, bounded.
 set -euo pipefail
 wait_seconds="${DOCKER_WAIT_SECONDS:-60}"
 
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   apt-get update -qq

@@ -2,6 +2,7 @@
 export const DEFAULTS = {
     nodes: 2,
     gpusPerNode: 0,
+    gpuSharing: false,
     imageMode: "local",
     image: "ddpsim-cpu:latest",
     imageContext: "training",
@@ -13,6 +14,7 @@ export const DEFAULTS = {
     restartRetries: 5,
     shmSizeMb: 2048,
     stopGraceSeconds: 60,
+    interconnect: "ideal",
 } as const;
 
 /** Fixed paths inside every node container. */

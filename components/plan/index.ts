@@ -2,6 +2,8 @@ export * from "./types";
 export * from "./defaults";
 export * from "./validate";
 export * from "./gpus";
+export * from "./gpuPool";
+export * from "./interconnect";
 export * from "./names";
 export * from "./launch";
 export * from "./plan";

@@ -1,5 +1,6 @@
 import { CONTAINER_INTERFACE, CONTAINER_PATHS } from "./defaults";
 import { allocateGpus } from "./gpus";
+import { nodeCapabilities, shapedCommand } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
 import { dockerName, hostLabel } from "./names";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
@@ -32,7 +33,8 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
         [`${LABEL_PREFIX}.stack`]: identity.stack,
         [`${LABEL_PREFIX}.cluster`]: identity.name,
     };
-    const command = torchrunCommand(spec, masterEndpoint, rendezvousId);
+    const command = shapedCommand(spec.interconnect, CONTAINER_INTERFACE, torchrunCommand(spec, masterEndpoint, rendezvousId));
+    const capabilities = nodeCapabilities(spec.interconnect);
     const mounts = mountsOf(spec, checkpointVolumeName);
     const gpus = allocateGpus(spec.nodes, spec.gpusPerNode, spec.gpuIds);
 
@@ -56,6 +58,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
         },
         command,
         mounts,
+        capabilities,
         labels: {
             ...labels,
             [`${LABEL_PREFIX}.rank`]: String(rank),

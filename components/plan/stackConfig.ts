@@ -6,6 +6,7 @@ export const STACK_CONFIG_KEYS = {
     nodes: "integer",
     gpusPerNode: "integer",
     gpuIds: "list",
+    gpuSharing: "boolean",
     procsPerNode: "integer",
     image: "string",
     imageMode: "string",
@@ -23,6 +24,11 @@ export const STACK_CONFIG_KEYS = {
     restartRetries: "integer",
     shmSizeMb: "integer",
     stopGraceSeconds: "integer",
+    interconnect: "string",
+    linkBandwidthMbit: "integer",
+    linkLatencyMs: "number",
+    linkJitterMs: "number",
+    linkLossPercent: "number",
     env: "map",
 } as const;
 
@@ -33,6 +39,7 @@ function parseValue(kind: (typeof STACK_CONFIG_KEYS)[StackConfigKey], text: stri
         case "string":
             return text;
         case "integer":
+        case "number":
             // Keep anything that is not a number as text, so validation can show the user's exact value.
             return /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(text) ? Number(text) : text;
         case "boolean":

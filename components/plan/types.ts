@@ -1,3 +1,5 @@
+import { InterconnectPlan } from "./interconnect";
+
 /** How the training image is obtained. */
 export type ImageMode = "registry" | "build" | "local";
 export const IMAGE_MODES: readonly ImageMode[] = ["registry", "build", "local"];
@@ -6,8 +8,10 @@ export const IMAGE_MODES: readonly ImageMode[] = ["registry", "build", "local"];
 export interface ClusterSpec {
     nodes: number;
     gpusPerNode: number;
-    /** Host GPU ids (or UUIDs) that nodes are bound to; undefined means 0..nodes*gpusPerNode-1. */
+    /** Host GPU ids (or UUIDs) that nodes are bound to; undefined means 0..nodes*gpusPerNode-1. ["auto"] is resolved. */
     gpuIds?: string[];
+    /** Whether nodes may share GPUs round-robin when the pool is smaller than nodes x gpusPerNode. */
+    gpuSharing: boolean;
     procsPerNode: number;
     image: string;
     imageMode: ImageMode;
@@ -31,6 +35,8 @@ export interface ClusterSpec {
     shmSizeMb: number;
     stopGraceSeconds: number;
     env: Record<string, string>;
+    /** The link between nodes: a preset merged with explicit overrides. */
+    interconnect: InterconnectPlan;
 }
 
 /** Where the cluster lives; together these make Docker names unique on one host. */
@@ -62,6 +68,8 @@ export interface NodePlan {
     command: string[];
     mounts: MountPlan[];
     labels: Record<string, string>;
+    /** Linux capabilities added to and dropped from Docker's default set. */
+    capabilities: { adds: string[]; drops: string[] };
 }
 
 export interface HealthcheckPlan {

@@ -1,5 +1,8 @@
 import * as path from "path";
 import { DEFAULTS, LIMITS } from "./defaults";
+import { gpuPoolProblem } from "./gpus";
+import { AUTO_GPU_POOL, LocalGpuProbe } from "./gpuPool";
+import { INTERCONNECT_PRESET_NAMES, InterconnectPreset, LINK_KEYS, LinkSpec, resolveInterconnect } from "./interconnect";
 import { ClusterSpec, IMAGE_MODES, ImageMode, PropertyError } from "./types";
 
 /**
@@ -10,6 +13,15 @@ export type RawClusterArgs = { [key: string]: unknown };
 
 /** What `resolveClusterSpec` returns: a spec, or every problem found. */
 export type SpecResult = { ok: true; spec: ClusterSpec } | { ok: false; errors: PropertyError[] };
+
+/** What `resolveClusterSpec` may read beyond the arguments. */
+export interface ResolveOptions {
+    /**
+     * Reads this machine's GPUs for `gpuIds: ["auto"]` (components/hostProbe.ts). Without it, "auto" is
+     * refused: pure callers cannot read the machine.
+     */
+    localGpus?: () => LocalGpuProbe;
+}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -77,6 +89,18 @@ class FieldReader {
         return value as string[];
     }
 
+    /** A number (`whole`: an integer) from min to max, or undefined when absent. */
+    optionalNumber(key: string, min: number, max: number, whole: boolean): number | undefined {
+        const value = this.raw[key];
+        if (value === undefined) return undefined;
+        const valid = typeof value === "number" && Number.isFinite(value) && (!whole || Number.isInteger(value));
+        if (!valid || value < min || value > max) {
+            this.fail(key, `must be a ${whole ? "whole number" : "number"} from ${min} to ${max}`);
+            return undefined;
+        }
+        return value;
+    }
+
     oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
         const value = this.raw[key];
         if (value === undefined) return fallback;
@@ -113,11 +137,23 @@ export function packageTrainingDir(): string {
  * Applies defaults and checks every field. Relative folders are resolved against `baseDir` (the program's
  * working directory). Never throws: returns the spec or every problem found.
  */
-export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = process.cwd()): SpecResult {
+export function resolveClusterSpec(
+    raw: RawClusterArgs,
+    baseDir: string = process.cwd(),
+    options: ResolveOptions = {},
+): SpecResult {
     const read = new FieldReader(raw);
     const nodes = read.integer("nodes", DEFAULTS.nodes, 1, LIMITS.maxNodes);
     const gpusPerNode = read.integer("gpusPerNode", DEFAULTS.gpusPerNode, 0, LIMITS.maxGpusPerNode);
-    const gpuIds = read.stringList("gpuIds", true);
+    const autoPool =
+        raw.gpuIds === AUTO_GPU_POOL ||
+        (Array.isArray(raw.gpuIds) && raw.gpuIds.length === 1 && raw.gpuIds[0] === AUTO_GPU_POOL);
+    let gpuIds = autoPool ? undefined : read.stringList("gpuIds", true);
+    if (gpuIds?.includes(AUTO_GPU_POOL)) {
+        read.fail("gpuIds", `must be ["${AUTO_GPU_POOL}"] alone (this machine's GPUs) or a list of GPU ids`);
+        gpuIds = undefined;
+    }
+    const gpuSharing = read.boolean("gpuSharing", DEFAULTS.gpuSharing);
     const procsPerNode = read.integer("procsPerNode", Math.max(gpusPerNode, 1), 1, LIMITS.maxGpusPerNode);
     const imageMode: ImageMode = read.oneOf("imageMode", DEFAULTS.imageMode, IMAGE_MODES);
     const image = read.nonEmptyString("image", DEFAULTS.image) ?? DEFAULTS.image;
@@ -136,16 +172,45 @@ export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = proces
     const shmSizeMb = read.integer("shmSizeMb", DEFAULTS.shmSizeMb, LIMITS.minShmSizeMb, 1024 * 1024);
     const stopGraceSeconds = read.integer("stopGraceSeconds", DEFAULTS.stopGraceSeconds, 0, 3600);
     const env = read.envMap("env");
+    const preset: InterconnectPreset = read.oneOf("interconnect", DEFAULTS.interconnect, INTERCONNECT_PRESET_NAMES);
+    const overrides: LinkSpec = {
+        bandwidthMbit: read.optionalNumber(LINK_KEYS.bandwidthMbit, 0, 10_000_000, true),
+        latencyMs: read.optionalNumber(LINK_KEYS.latencyMs, 0, 60_000, false),
+        jitterMs: read.optionalNumber(LINK_KEYS.jitterMs, 0, 60_000, false),
+        lossPercent: read.optionalNumber(LINK_KEYS.lossPercent, 0, 100, false),
+    };
+    const interconnect = resolveInterconnect(preset, overrides);
+    if (interconnect.link.jitterMs !== undefined && interconnect.link.latencyMs === undefined) {
+        if (raw[LINK_KEYS.jitterMs] !== undefined) {
+            read.fail(LINK_KEYS.jitterMs, `needs a latency to vary: set ${LINK_KEYS.latencyMs} above 0`);
+        } else {
+            read.fail(
+                LINK_KEYS.latencyMs,
+                `cannot be 0 while interconnect "${preset}" varies the latency by ${interconnect.link.jitterMs} ms: ` +
+                    `set ${LINK_KEYS.jitterMs} to 0 too`,
+            );
+        }
+    }
 
     if (gpusPerNode > 0 && raw.procsPerNode !== undefined && procsPerNode > gpusPerNode) {
         read.fail("procsPerNode", `must not exceed gpusPerNode (${gpusPerNode}): NCCL refuses two ranks on one GPU of a node`);
     }
-    const gpusNeeded = nodes * gpusPerNode;
-    if (gpuIds !== undefined && gpusNeeded > gpuIds.length) {
-        read.fail(
-            "gpuIds",
-            `lists ${gpuIds.length} GPU(s) but nodes (${nodes}) x gpusPerNode (${gpusPerNode}) needs ${gpusNeeded}`,
-        );
+    if (autoPool && gpusPerNode > 0) {
+        const probe = options.localGpus?.() ?? {
+            ok: false,
+            reason: "this caller cannot read the machine's GPUs (the stack program and DdpCluster can)",
+        };
+        if (probe.ok) gpuIds = probe.ids;
+        else read.fail("gpuIds", `is ["${AUTO_GPU_POOL}"] (this machine's GPUs), but ${probe.reason}`);
+    }
+    if (gpuIds !== undefined) {
+        const poolText = autoPool
+            ? `is ["${AUTO_GPU_POOL}"], and this machine has ${gpuIds.length} GPU(s) (${gpuIds.join(", ")})`
+            : undefined;
+        const problem = gpuPoolProblem(nodes, gpusPerNode, gpuIds, gpuSharing, poolText);
+        if (problem !== undefined) read.fail("gpuIds", problem);
+    } else if (gpuSharing && gpusPerNode > 0 && !autoPool) {
+        read.fail("gpuSharing", `needs gpuIds, the GPUs to share (or ["${AUTO_GPU_POOL}"] for this machine's)`);
     }
     for (const [key, name] of [["checkpointVolumeName", checkpointVolumeName], ["datasetVolume", datasetVolume]]) {
         if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
@@ -168,6 +233,7 @@ export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = proces
             nodes,
             gpusPerNode,
             gpuIds,
+            gpuSharing,
             procsPerNode,
             image,
             imageMode,
@@ -186,6 +252,7 @@ export function resolveClusterSpec(raw: RawClusterArgs, baseDir: string = proces
             shmSizeMb,
             stopGraceSeconds,
             env,
+            interconnect,
         },
     };
 }

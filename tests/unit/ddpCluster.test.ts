@@ -211,7 +211,7 @@ describe("DdpCluster", () => {
         [
             "more GPUs than listed",
             { nodes: 2, gpusPerNode: 2, gpuIds: ["0", "1", "2"] },
-            'gpuIds lists 3 GPU(s) but nodes (2) x gpusPerNode (2) needs 4, got ["0","1","2"]',
+            'gpuIds lists 3 GPU(s) but nodes (2) x gpusPerNode (2) needs 4; set gpuSharing to true to share them between nodes round-robin, got ["0","1","2"]',
         ],
         ["port 70000", { masterPort: 70000 }, "masterPort must be a whole number from 1 to 65535, got 70000"],
         ["an empty image", { image: "" }, 'image must be a non-empty string, got ""'],

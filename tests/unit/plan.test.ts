@@ -86,7 +86,7 @@ describe("resolveClusterSpec", () => {
             "more GPUs than listed",
             { nodes: 3, gpusPerNode: 1, gpuIds: ["0", "1"] },
             "gpuIds",
-            'gpuIds lists 2 GPU(s) but nodes (3) x gpusPerNode (1) needs 3, got ["0","1"]',
+            'gpuIds lists 2 GPU(s) but nodes (3) x gpusPerNode (1) needs 3; set gpuSharing to true to share them between nodes round-robin, got ["0","1"]',
         ],
         ["port 0", { masterPort: 0 }, "masterPort", "masterPort must be a whole number from 1 to 65535, got 0"],
         ["port 65536", { masterPort: 65536 }, "masterPort", "masterPort must be a whole number from 1 to 65535, got 65536"],

@@ -62,7 +62,7 @@ describe("the stack program (index.ts)", () => {
         [
             "more GPUs than listed",
             { "ddpsim:nodes": 3, "ddpsim:gpuIds": ["0"] },
-            'ddpsim:gpuIds lists 1 GPU(s) but nodes (3) x gpusPerNode (1) needs 3, got ["0"]',
+            'ddpsim:gpuIds lists 1 GPU(s) but nodes (3) x gpusPerNode (1) needs 3; set gpuSharing to true to share them between nodes round-robin, got ["0"]',
         ],
         ["port 0", { "ddpsim:masterPort": 0 }, "ddpsim:masterPort must be a whole number from 1 to 65535, got 0"],
         ["an empty image", { "ddpsim:image": "" }, 'ddpsim:image must be a non-empty string, got ""'],

@@ -1,0 +1,89 @@
+/**
+ * Interconnect profiles on the real Docker engine (CPU image, 2 nodes, gloo): the all-reduce bandwidth that
+ * train_ddp.py --bench measures under a profile is the profile's, and a profile that needs netem fails fast on
+ * this machine's kernel (which lacks it) instead of training unshaped.
+ */
+import * as assert from "assert";
+import { execFile } from "child_process";
+import { promisify } from "util";
+import { missingQdiscMessage, resolveInterconnect, SHAPING_FAILED_EXIT, tcCommands } from "../../components/plan";
+import { benchProfile, cpuImage, interconnectLines, runCluster, TRAIN_ARGS } from "../../scripts/benchCluster";
+
+const run = promisify(execFile);
+
+/** Whether the Docker host's kernel has netem: tc on a throw-away container's loopback. */
+async function kernelHasNetem(image: string): Promise<boolean> {
+    const probe = ["run", "--rm", "--network", "none", "--cap-add", "NET_ADMIN", image, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"];
+    return run("docker", probe).then(
+        () => true,
+        (err) => {
+            if (/qdisc kind is unknown/.test(String(err.stderr))) return false;
+            throw err;
+        },
+    );
+}
+
+/** Large messages only: bandwidth is read at 8 MiB, where tbf's ~8 ms burst adds about 1%. */
+const SIZES = "64K,8M";
+
+describe("interconnect profiles on a real Docker engine (CPU image)", function () {
+    // Each run takes 5-20 s on an idle 2-core machine; the bounds leave room for a busy one.
+    this.timeout(150_000);
+    let image: string;
+    let netem: boolean;
+
+    before(async function () {
+        this.timeout(900_000);
+        image = await cpuImage();
+        netem = await kernelHasNetem(image);
+    });
+
+    for (const [profile, mbit] of [
+        ["100mbit", 100],
+        ["1gbe", 1000],
+    ] as const) {
+        it(`${profile}: 2 nodes measure an all-reduce bus bandwidth within 20% of ${mbit} Mbit/s`, async () => {
+            const result = await benchProfile(image, profile, {}, { sizes: SIZES, iters: 5, train: false, timeoutMs: 120_000 });
+            assert.strictEqual(result.failure, undefined, result.failure);
+            assert.deepStrictEqual(result.configured, { bandwidthMbit: mbit });
+            const measured = result.busbwMbit!;
+            assert.ok(
+                Math.abs(measured - mbit) <= 0.2 * mbit,
+                `measured ${measured.toFixed(1)} Mbit/s under ${profile}, configured ${mbit} Mbit/s`,
+            );
+        });
+    }
+
+    it("a latency profile fails fast on a kernel without netem, with one line naming sch_netem, and never trains", async function () {
+        if (netem) this.skip(); // this kernel has netem: the next test checks the latency instead
+        const started = Date.now();
+        const run = await runCluster({
+            image,
+            label: "netem",
+            config: { interconnect: "ideal", linkBandwidthMbit: 100, linkLatencyMs: 5, restartRetries: 1 },
+            scriptArgs: TRAIN_ARGS,
+            timeoutMs: 90_000,
+        });
+        const seconds = (Date.now() - started) / 1000;
+        const plan = resolveInterconnect("ideal", { bandwidthMbit: 100, latencyMs: 5 });
+        const expected = missingQdiscMessage(plan, tcCommands(plan.link, "eth0")[0]);
+        assert.match(expected, /needs the netem qdisc for linkLatencyMs=5, .*module sch_netem, CONFIG_NET_SCH_NETEM/);
+
+        assert.strictEqual(run.upOk, false, "up must fail: the master never becomes healthy");
+        assert.match(run.upError, /exited \(code 78\) before it became healthy/);
+        assert.ok(seconds < 60, `took ${seconds.toFixed(0)} s`);
+        assert.deepStrictEqual(run.exitCodes, [SHAPING_FAILED_EXIT], "only the master exists; it exited 78");
+        // Each start (the first, and restartRetries more) printed exactly that one line, and nothing else.
+        const lines = run.logs[0].split("\n").filter((l) => l.trim() !== "");
+        assert.deepStrictEqual(lines, [expected, expected]);
+        assert.deepStrictEqual(interconnectLines(run.logs[0]), [expected, expected]);
+    });
+
+    it("a latency profile adds its latency on a kernel with netem", async function () {
+        if (!netem) this.skip(); // this kernel lacks netem: the test above checks the failure instead
+        const result = await benchProfile(image, "ideal", { latencyMs: 5 }, { sizes: "1K", iters: 10, train: false, timeoutMs: 120_000 });
+        assert.strictEqual(result.failure, undefined, result.failure);
+        // A 2-rank ring all-reduce sends twice, one way each time: at least 2 x 5 ms.
+        assert.ok(result.smallLatencyUs! >= 10_000, `1 KiB all-reduce took ${result.smallLatencyUs} us`);
+    });
+});

@@ -1,0 +1,327 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    INTERCONNECT_PRESET_NAMES,
+    missingQdiscMessage,
+    nodeCapabilities,
+    planCluster,
+    readStackConfig,
+    resolveClusterSpec,
+    resolveInterconnect,
+    shapedCommand,
+    shapingScript,
+    shellJoin,
+    shellQuote,
+    tcCommands,
+} from "../../components/plan";
+import { DdpCluster, DdpClusterArgs } from "../../components";
+import { useMocks, valueOf } from "../support/pulumiMocks";
+
+const identity = { project: "ddpsim", stack: "dev", name: "ddp" };
+const ROOT_TBF = ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "tbf"];
+const CHILD_TBF = ["tc", "qdisc", "replace", "dev", "eth0", "parent", "1:1", "handle", "10:", "tbf"];
+const ROOT_NETEM = ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "netem"];
+
+describe("interconnect profiles", () => {
+    it("names the presets", () => {
+        assert.deepStrictEqual(INTERCONNECT_PRESET_NAMES, [
+            "ideal", "100mbit", "1gbe", "10gbe", "25gbe", "100gbe", "congested", "wan",
+        ]);
+    });
+
+    const exact: [string, Parameters<typeof resolveInterconnect>, string[][]][] = [
+        ["ideal", ["ideal", {}], []],
+        ["100mbit", ["100mbit", {}], [[...ROOT_TBF, "rate", "100mbit", "burst", "100000", "latency", "50ms"]]],
+        ["1gbe", ["1gbe", {}], [[...ROOT_TBF, "rate", "1000mbit", "burst", "1000000", "latency", "50ms"]]],
+        ["10gbe", ["10gbe", {}], [[...ROOT_TBF, "rate", "10000mbit", "burst", "10000000", "latency", "50ms"]]],
+        ["25gbe", ["25gbe", {}], [[...ROOT_TBF, "rate", "25000mbit", "burst", "25000000", "latency", "50ms"]]],
+        ["100gbe", ["100gbe", {}], [[...ROOT_TBF, "rate", "100000mbit", "burst", "100000000", "latency", "50ms"]]],
+        [
+            "congested",
+            ["congested", {}],
+            [
+                [...ROOT_NETEM, "limit", "1000", "delay", "1ms", "500us", "loss", "0.1%"],
+                [...CHILD_TBF, "rate", "1000mbit", "burst", "1000000", "latency", "50ms"],
+            ],
+        ],
+        [
+            "wan",
+            ["wan", {}],
+            [
+                [...ROOT_NETEM, "limit", "1000", "delay", "20ms", "2ms", "loss", "0.01%"],
+                [...CHILD_TBF, "rate", "100mbit", "burst", "100000", "latency", "50ms"],
+            ],
+        ],
+        [
+            "ideal + 20 ms latency (netem's queue sized for 10 Gbit/s in flight)",
+            ["ideal", { latencyMs: 20 }],
+            [[...ROOT_NETEM, "limit", "33334", "delay", "20ms"]],
+        ],
+        ["ideal + 0.25 ms latency", ["ideal", { latencyMs: 0.25 }], [[...ROOT_NETEM, "limit", "1000", "delay", "250us"]]],
+        ["ideal + loss only", ["ideal", { lossPercent: 1 }], [[...ROOT_NETEM, "limit", "1000", "loss", "1%"]]],
+        [
+            "a fractional rate, with the minimum burst",
+            ["ideal", { bandwidthMbit: 1.5 }],
+            [[...ROOT_TBF, "rate", "1500kbit", "burst", "32768", "latency", "50ms"]],
+        ],
+        [
+            "congested with its latency, jitter and loss overridden to 0: bandwidth only",
+            ["congested", { latencyMs: 0, jitterMs: 0, lossPercent: 0 }],
+            [[...ROOT_TBF, "rate", "1000mbit", "burst", "1000000", "latency", "50ms"]],
+        ],
+        ["100mbit with its bandwidth overridden to 0: unshaped", ["100mbit", { bandwidthMbit: 0 }], []],
+    ];
+    for (const [title, [preset, overrides], commands] of exact) {
+        it(`runs exactly these tc commands: ${title}`, () => {
+            const plan = resolveInterconnect(preset, overrides);
+            assert.deepStrictEqual(
+                tcCommands(plan.link, "eth0").map((c) => c.argv),
+                commands,
+            );
+            assert.strictEqual(plan.shaped, commands.length > 0);
+        });
+    }
+
+    it("overrides replace the preset's fields one by one", () => {
+        assert.deepStrictEqual(resolveInterconnect("wan", { bandwidthMbit: 50, lossPercent: 0 }), {
+            preset: "wan",
+            link: { bandwidthMbit: 50, latencyMs: 20, jitterMs: 2 },
+            shaped: true,
+        });
+    });
+
+    it("grants NET_ADMIN only to a shaped cluster, and drops what training never needs", () => {
+        const drops = ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"];
+        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("ideal", {})), { adds: [], drops });
+        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("10gbe", {})), { adds: ["NET_ADMIN"], drops });
+    });
+
+    it("names the missing kernel feature and the settings that need it", () => {
+        const plan = resolveInterconnect("congested", {});
+        assert.strictEqual(
+            missingQdiscMessage(plan, tcCommands(plan.link, "eth0")[0]),
+            'ddpsim: interconnect "congested" needs the netem qdisc for linkLatencyMs=1, linkJitterMs=0.5, ' +
+                "linkLossPercent=0.1, but the Docker host's kernel lacks it (module sch_netem, CONFIG_NET_SCH_NETEM); " +
+                "not training unshaped. Use a kernel with sch_netem, or a profile without " +
+                "linkLatencyMs/linkJitterMs/linkLossPercent.",
+        );
+    });
+});
+
+describe("shell quoting", () => {
+    const table: [string, string][] = [
+        ["torchrun", "torchrun"],
+        ["--rdzv-endpoint", "--rdzv-endpoint"],
+        ["ddp-node-0:29500", "ddp-node-0:29500"],
+        ["0.1%", "0.1%"],
+        ["/checkpoints", "/checkpoints"],
+        ["", "''"],
+        ["two words", "'two words'"],
+        ["it's", "'it'\\''s'"],
+        ["$HOME", "'$HOME'"],
+        ["a\"b", "'a\"b'"],
+        ["`id`", "'`id`'"],
+        ["a;b", "'a;b'"],
+        ["*", "'*'"],
+        ["line\nbreak", "'line\nbreak'"],
+    ];
+    for (const [word, quoted] of table) {
+        it(`quotes ${JSON.stringify(word)} as ${quoted}`, () => {
+            assert.strictEqual(shellQuote(word), quoted);
+        });
+    }
+
+    it("gives back the same words through a real sh", () => {
+        const words = table.map(([w]) => w).concat(["'", "''", "\\", "$(id)", "~", "!x", "{a,b}"]);
+        const shell = spawnSync("sh", ["-c", `for w in ${shellJoin(words)}; do printf '%s\\0' "$w"; done`], {
+            encoding: "utf8",
+        });
+        assert.strictEqual(shell.status, 0, shell.stderr);
+        assert.deepStrictEqual(shell.stdout.split("\0").slice(0, -1), words);
+    });
+});
+
+describe("the shaping script", () => {
+    let bin: string;
+    before(() => {
+        bin = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-fake-tc-"));
+    });
+    after(() => fs.rmSync(bin, { recursive: true, force: true }));
+
+    /** Runs the script of `preset` with a fake `tc` that prints `say` and exits `code`; the node command echoes. */
+    function runWithFakeTc(preset: string, say: string, code: number) {
+        fs.writeFileSync(path.join(bin, "tc"), `#!/bin/sh\necho "$*" >> "${bin}/calls"\necho '${say}' >&2\nexit ${code}\n`, {
+            mode: 0o755,
+        });
+        fs.rmSync(path.join(bin, "calls"), { force: true });
+        const plan = resolveInterconnect(preset as any, {});
+        const [sh, dashC, script, ...rest] = shapedCommand(plan, "eth0", ["echo", "torchrun", "it's", "$ran"]);
+        const child = spawnSync(sh, [dashC, script, ...rest], {
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        });
+        const calls = fs.existsSync(path.join(bin, "calls")) ? fs.readFileSync(path.join(bin, "calls"), "utf8") : "";
+        return { status: child.status, stdout: child.stdout, stderr: child.stderr, calls: calls.trim().split("\n") };
+    }
+
+    it("is valid sh for every preset", () => {
+        for (const preset of INTERCONNECT_PRESET_NAMES) {
+            const script = shapingScript(resolveInterconnect(preset, { bandwidthMbit: 7 }), "eth0");
+            const check = spawnSync("sh", ["-n", "-c", script], { encoding: "utf8" });
+            assert.strictEqual(check.status, 0, `${preset}: ${check.stderr}`);
+        }
+    });
+
+    it("leaves an unshaped node's command as it is", () => {
+        assert.deepStrictEqual(shapedCommand(resolveInterconnect("ideal", {}), "eth0", ["torchrun", "x"]), ["torchrun", "x"]);
+    });
+
+    it("shapes, says so in one line, then execs the node's command with its arguments intact", () => {
+        const run = runWithFakeTc("100mbit", "", 0);
+        assert.strictEqual(run.status, 0, run.stderr);
+        assert.deepStrictEqual(run.calls, ["qdisc replace dev eth0 root handle 1: tbf rate 100mbit burst 100000 latency 50ms"]);
+        assert.strictEqual(run.stdout, "ddpsim: interconnect \"100mbit\" on eth0: 100 Mbit/s\ntorchrun it's $ran\n");
+    });
+
+    it("stops at the first qdisc the kernel lacks: one line, exit 78, the command never runs", () => {
+        const run = runWithFakeTc("congested", "Error: Specified qdisc kind is unknown.", 2);
+        assert.strictEqual(run.status, 78);
+        assert.strictEqual(run.calls.length, 1);
+        const plan = resolveInterconnect("congested", {});
+        assert.strictEqual(run.stderr, `${missingQdiscMessage(plan, tcCommands(plan.link, "eth0")[0])}\n`);
+        assert.strictEqual(run.stdout, "");
+    });
+
+    it("explains a missing NET_ADMIN in one line", () => {
+        const run = runWithFakeTc("1gbe", "RTNETLINK answers: Operation not permitted", 2);
+        assert.strictEqual(run.status, 78);
+        assert.match(run.stderr, /^ddpsim: interconnect "1gbe": tc needs the NET_ADMIN capability, which uid \d+ lacks: .*setcap cap_net_admin\+ep/);
+        assert.strictEqual(run.stderr.trim().split("\n").length, 1);
+    });
+
+    it("reports any other tc failure with the command and tc's words, on one line", () => {
+        const run = runWithFakeTc("1gbe", "Cannot find device \"eth0\"\nsecond line", 1);
+        assert.strictEqual(run.status, 78);
+        assert.strictEqual(
+            run.stderr,
+            'ddpsim: interconnect "1gbe": tc qdisc replace dev eth0 root handle 1: tbf rate 1000mbit burst 1000000 ' +
+                'latency 50ms failed: Cannot find device "eth0" second line\n',
+        );
+    });
+});
+
+describe("interconnect settings", () => {
+    function errorsOf(raw: Record<string, unknown>) {
+        const result = resolveClusterSpec(raw, "/p");
+        return result.ok ? [] : result.errors.map((e) => e.reason);
+    }
+
+    it("defaults to the unshaped ideal profile", () => {
+        const result = resolveClusterSpec({}, "/p");
+        assert.ok(result.ok);
+        assert.deepStrictEqual(result.spec.interconnect, { preset: "ideal", link: {}, shaped: false });
+    });
+
+    const invalid: [Record<string, unknown>, string][] = [
+        [
+            { interconnect: "infiniband" },
+            'interconnect must be one of "ideal", "100mbit", "1gbe", "10gbe", "25gbe", "100gbe", "congested", "wan", got "infiniband"',
+        ],
+        [{ linkBandwidthMbit: 1.5 }, "linkBandwidthMbit must be a whole number from 0 to 10000000, got 1.5"],
+        [{ linkBandwidthMbit: -100 }, "linkBandwidthMbit must be a whole number from 0 to 10000000, got -100"],
+        [{ linkLatencyMs: -1 }, "linkLatencyMs must be a number from 0 to 60000, got -1"],
+        [{ linkLatencyMs: "2ms" }, 'linkLatencyMs must be a number from 0 to 60000, got "2ms"'],
+        [{ linkLossPercent: 101 }, "linkLossPercent must be a number from 0 to 100, got 101"],
+        [{ linkJitterMs: 1 }, "linkJitterMs needs a latency to vary: set linkLatencyMs above 0, got 1"],
+        [
+            { interconnect: "wan", linkLatencyMs: 0 },
+            'linkLatencyMs cannot be 0 while interconnect "wan" varies the latency by 2 ms: set linkJitterMs to 0 too, got 0',
+        ],
+    ];
+    for (const [raw, reason] of invalid) {
+        it(`refuses ${JSON.stringify(raw)}`, () => {
+            assert.deepStrictEqual(errorsOf(raw), [reason]);
+        });
+    }
+
+    it("wraps every node's command and grants NET_ADMIN when a profile shapes", () => {
+        const result = resolveClusterSpec({ interconnect: "10gbe", linkLatencyMs: 0.5 }, "/p");
+        assert.ok(result.ok);
+        const plan = planCluster(result.spec, identity);
+        for (const node of plan.nodes) {
+            assert.deepStrictEqual(node.command.slice(0, 2), ["sh", "-c"]);
+            assert.strictEqual(node.command[3], "ddpsim-node");
+            assert.deepStrictEqual(node.command.slice(4, 6), ["torchrun", "--nnodes"]);
+            assert.deepStrictEqual(node.capabilities.adds, ["NET_ADMIN"]);
+        }
+    });
+});
+
+describe("DdpCluster with an interconnect profile", () => {
+    const CONTAINER = "docker:index/container:Container";
+
+    async function containersOf(args: DdpClusterArgs) {
+        const registered = await useMocks();
+        const cluster = new DdpCluster("ddp", args);
+        const info = await valueOf(cluster.interconnect);
+        await valueOf(cluster.logsCommand);
+        return { containers: registered.filter((r) => r.type === CONTAINER).map((r) => r.inputs), info };
+    }
+
+    it("declares unshaped nodes without NET_ADMIN, with the unneeded capabilities dropped", async () => {
+        const { containers, info } = await containersOf({ nodes: 2 });
+        for (const c of containers) {
+            assert.deepStrictEqual(c.capabilities, { drops: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"] });
+            assert.strictEqual(c.command[0], "torchrun");
+        }
+        assert.deepStrictEqual(info, { profile: "ideal", description: "unshaped", link: {}, tcCommands: [] });
+    });
+
+    it("shapes every node before torchrun, grants NET_ADMIN and reports the tc commands", async () => {
+        const { containers, info } = await containersOf({ nodes: 3, interconnect: "25gbe", linkLossPercent: 0.5 });
+        assert.strictEqual(containers.length, 3);
+        for (const c of containers) {
+            assert.deepStrictEqual(c.capabilities, {
+                adds: ["NET_ADMIN"],
+                drops: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"],
+            });
+            assert.deepStrictEqual(c.command.slice(0, 2), ["sh", "-c"]);
+            assert.deepStrictEqual(c.command.slice(3, 6), ["ddpsim-node", "torchrun", "--nnodes"]);
+        }
+        assert.deepStrictEqual(info, {
+            profile: "25gbe",
+            description: "25000 Mbit/s, 0.5% loss",
+            link: { bandwidthMbit: 25000, lossPercent: 0.5 },
+            tcCommands: [
+                [...ROOT_NETEM, "limit", "1000", "loss", "0.5%"],
+                [...CHILD_TBF, "rate", "25000mbit", "burst", "25000000", "latency", "50ms"],
+            ],
+        });
+    });
+
+    it("reads the profile keys from stack config", () => {
+        const raw: Record<string, string> = {
+            interconnect: "wan",
+            linkBandwidthMbit: "50",
+            linkLatencyMs: "0.5",
+            linkJitterMs: "0.1",
+            linkLossPercent: "0.01",
+            gpuSharing: "true",
+            gpuIds: "auto",
+        };
+        const { args, errors } = readStackConfig((k) => raw[k], Object.keys(raw));
+        assert.deepStrictEqual(errors, []);
+        assert.deepStrictEqual(args, {
+            interconnect: "wan",
+            linkBandwidthMbit: 50,
+            linkLatencyMs: 0.5,
+            linkJitterMs: 0.1,
+            linkLossPercent: 0.01,
+            gpuSharing: true,
+            gpuIds: "auto",
+        });
+    });
+});
