@@ -50,6 +50,8 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
             PYTHONDONTWRITEBYTECODE: "1",
             NCCL_SOCKET_IFNAME: CONTAINER_INTERFACE,
             GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
+            // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
+            TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
             ...spec.env,
             NODE_RANK: String(rank),
             NNODES: String(spec.nodes),

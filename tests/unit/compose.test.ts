@@ -40,6 +40,7 @@ function environment(rank: number, nodes: number): Record<string, string> {
         PYTHONDONTWRITEBYTECODE: "1",
         NCCL_SOCKET_IFNAME: "eth0",
         GLOO_SOCKET_IFNAME: "eth0",
+        TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
         NODE_RANK: String(rank),
         NNODES: String(nodes),
         MASTER_ADDR: "ddp-node-0",

@@ -199,6 +199,7 @@ describe("planCluster", () => {
             PYTHONDONTWRITEBYTECODE: "1",
             NCCL_SOCKET_IFNAME: "eth0",
             GLOO_SOCKET_IFNAME: "eth0",
+            TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
             NODE_RANK: "1",
             NNODES: "2",
             MASTER_ADDR: "ddp-node-0",

@@ -111,9 +111,25 @@ describe("the stack program (index.ts)", () => {
         });
     });
 
+    it("declares config only with the types Pulumi's project schema allows", () => {
+        // Pulumi validates Pulumi.yaml against its project schema: each declaration needs a type among these,
+        // and an array needs the type of its items; anything else stops `pulumi up` before the program runs.
+        const schema = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
+        for (const [key, declaration] of Object.entries(schema)) {
+            assert.ok(["string", "integer", "boolean", "array"].includes(declaration.type), `type of ${key}: ${declaration.type}`);
+            if (declaration.type === "array") assert.ok(["string", "integer", "boolean"].includes(declaration.items?.type), key);
+            const allowed = ["type", "items", "description", "secret", "default"];
+            assert.deepStrictEqual(Object.keys(declaration).filter((k) => !allowed.includes(k)), [], key);
+        }
+    });
+
     it("declares every setting in Pulumi.yaml with the defaults the component uses", () => {
         const schema = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
-        const typed = Object.keys(STACK_CONFIG_KEYS).filter((k) => k !== "env");
+        // Maps and fractional numbers have no Pulumi project config type; the program alone reads them.
+        const untyped = ["map", "number"];
+        const typed = Object.keys(STACK_CONFIG_KEYS).filter(
+            (k) => !untyped.includes(STACK_CONFIG_KEYS[k as keyof typeof STACK_CONFIG_KEYS]),
+        );
         assert.deepStrictEqual(Object.keys(schema).sort(), typed.sort());
         const kinds: Record<string, string> = { integer: "integer", string: "string", boolean: "boolean", list: "array" };
         for (const key of typed) {

@@ -17,6 +17,7 @@ if [ "${1:-}" = "--print-tag" ]; then echo "$tag"; exit 0; fi
 
 if docker image inspect "$tag" >/dev/null 2>&1; then
   echo "reusing $tag" >&2
+  docker tag "$tag" "$repository:latest"
   echo "$tag"; exit 0
 fi
 
