@@ -10,6 +10,8 @@ import { promisify } from "util";
 import { parse } from "yaml";
 import { docker, purgeStack } from "./dockerHarness";
 import { PROJECT, REPO_ROOT, statePath } from "./stackRunner";
+import { waitFor } from "./wait";
+
 
 const run = promisify(execFile);
 
@@ -61,21 +63,6 @@ export function upStack(stack: string, config: Record<string, string>, timeoutMs
             });
         });
     });
-}
-
-async function sleep(ms: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-}
-
-/** Waits until `check` returns a value other than undefined; fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await check();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-        await sleep(500);
-    }
 }
 
 /** Waits until every container has stopped for good (not running, not restarting); returns exit codes. */

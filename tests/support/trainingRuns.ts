@@ -8,6 +8,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { waitFor } from "./wait";
+
 
 export const TRAINING_DIR = path.resolve(__dirname, "..", "..", "training");
 
@@ -34,21 +36,6 @@ async function dockerOk(args: string[], timeoutMs = 60_000): Promise<string> {
     const r = await dockerCli(args, timeoutMs);
     if (r.code !== 0) throw new Error(`docker ${args.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
     return r.stdout.trim();
-}
-
-export async function sleep(ms: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `check` until it returns a value other than undefined; fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await check();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-        await sleep(250);
-    }
 }
 
 export interface TorchrunOptions {
