@@ -14,7 +14,6 @@ import {
     uniqueStack,
     upStack,
     volumeFiles,
-    waitFor,
     waitForExit,
     waitForStep,
 } from "../support/clusterRuns";
