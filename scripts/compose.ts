@@ -18,6 +18,7 @@ import {
 } from "../components/plan";
 import { probeLocalGpus } from "../components/hostProbe";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
+import { runMain } from "./runMain";
 
 /** The cluster's resource name in the stack program (index.ts). */
 export const STACK_CLUSTER_NAME = "ddp";
@@ -142,11 +143,4 @@ export function main(argv: string[], log: (line: string) => void = console.log, 
     return 0;
 }
 
-if (require.main === module) {
-    try {
-        process.exitCode = main(process.argv.slice(2));
-    } catch (err) {
-        console.error(err instanceof Error ? err.message : String(err));
-        process.exitCode = 1;
-    }
-}
+if (require.main === module) runMain(main);

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { STACK_CONFIG_KEYS } from "../components/plan/stackConfig";
+import { runMain } from "./runMain";
 
 export const START = "<!-- config-reference:start -->";
 export const END = "<!-- config-reference:end -->";
@@ -93,11 +94,4 @@ export function main(argv: string[], root = ROOT): number {
     return 0;
 }
 
-if (require.main === module) {
-    try {
-        process.exitCode = main(process.argv.slice(2));
-    } catch (err) {
-        console.error(err instanceof Error ? err.message : String(err));
-        process.exitCode = 1;
-    }
-}
+if (require.main === module) runMain(main);
