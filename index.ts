@@ -1,25 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DdpCluster, DdpClusterArgs, describeErrors, inNamespace, readStackConfig, resolveClusterSpec } from "./components";
+import { checkStackConfig, DdpCluster, DdpClusterArgs } from "./components";
 
 const namespace = pulumi.getProject();
 const config = new pulumi.Config(namespace);
 
 // Stack config is checked here first, so that errors name the keys as the user wrote them (`ddpsim:nodes`).
-const presentKeys = Object.keys(pulumi.runtime.allConfig())
-    .filter((key) => key.startsWith(`${namespace}:`))
-    .map((key) => key.slice(namespace.length + 1));
-const { args, errors: unknownKeys } = readStackConfig((key) => config.get(key), presentKeys);
-const checked = resolveClusterSpec(args, process.cwd(), DdpCluster.hostReading());
-const errors = [...unknownKeys, ...(checked.ok ? [] : checked.errors)];
-if (errors.length > 0) {
-    const namespaced = inNamespace(namespace, errors);
-    throw new pulumi.InputPropertiesError({
-        message: describeErrors(`Invalid stack config for stack "${pulumi.getStack()}":`, namespaced),
-        errors: namespaced,
-    });
-}
+const checked = checkStackConfig({
+    namespace,
+    stack: pulumi.getStack(),
+    get: (key) => config.get(key),
+    presentKeys: Object.keys(pulumi.runtime.allConfig())
+        .filter((key) => key.startsWith(`${namespace}:`))
+        .map((key) => key.slice(namespace.length + 1)),
+    baseDir: process.cwd(),
+    options: DdpCluster.hostReading(),
+});
+if (!checked.ok) throw new pulumi.InputPropertiesError({ message: checked.message, errors: checked.errors });
 
-const cluster = new DdpCluster("ddp", args as DdpClusterArgs);
+const cluster = new DdpCluster("ddp", checked.args as DdpClusterArgs);
 
 export const networkName = cluster.networkName;
 export const masterEndpoint = cluster.masterEndpoint;

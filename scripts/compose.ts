@@ -7,15 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import {
-    ClusterPlan,
-    describeErrors,
-    inNamespace,
-    planCluster,
-    PropertyError,
-    readStackConfig,
-    resolveClusterSpec,
-} from "../components/plan";
+import { checkStackConfig, ClusterPlan, planCluster, PropertyError } from "../components/plan";
 import { probeLocalGpus } from "../components/hostProbe";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
 import { runMain } from "./runMain";
@@ -76,12 +68,16 @@ export function planStack(
     projectDir: string,
     clusterName: string = STACK_CLUSTER_NAME,
 ): { ok: true; plan: ClusterPlan } | { ok: false; message: string; errors: PropertyError[] } {
-    const { args, errors: unknownKeys } = readStackConfig((key) => files.config[key], files.presentKeys);
-    const checked = resolveClusterSpec(args, projectDir, { localGpus: () => probeLocalGpus(files.dockerHost) });
-    const errors = inNamespace(files.project, [...unknownKeys, ...files.errors, ...(checked.ok ? [] : checked.errors)]);
-    if (errors.length > 0 || !checked.ok) {
-        return { ok: false, errors, message: describeErrors(`Invalid stack config for stack "${files.stack}":`, errors) };
-    }
+    const checked = checkStackConfig({
+        namespace: files.project,
+        stack: files.stack,
+        get: (key) => files.config[key],
+        presentKeys: files.presentKeys,
+        baseDir: projectDir,
+        options: { localGpus: () => probeLocalGpus(files.dockerHost) },
+        extraErrors: files.errors,
+    });
+    if (!checked.ok) return checked;
     const plan = planCluster(checked.spec, { project: files.project, stack: files.stack, name: clusterName });
     return { ok: true, plan };
 }

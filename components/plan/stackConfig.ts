@@ -1,5 +1,5 @@
-import { RawClusterArgs } from "./validate";
-import { PropertyError } from "./types";
+import { RawClusterArgs, resolveClusterSpec, ResolveOptions } from "./validate";
+import { ClusterSpec, PropertyError } from "./types";
 
 /** The kind of each stack config key; the keys are DdpCluster's argument names. */
 export const STACK_CONFIG_KEYS = {
@@ -92,4 +92,34 @@ export function inNamespace(namespace: string, errors: PropertyError[]): Propert
 /** One message listing every problem, for errors whose structured form may not be printed. */
 export function describeErrors(title: string, errors: PropertyError[]): string {
     return [title, ...errors.map((e) => `  - ${e.reason}`)].join("\n");
+}
+
+export type StackCheck =
+    | { ok: true; args: RawClusterArgs; spec: ClusterSpec }
+    | { ok: false; errors: PropertyError[]; message: string };
+
+/**
+ * Reads and checks a stack's config as the stack program does: unknown keys, `extraErrors` from the caller, then
+ * every invalid value, all named with the namespace (`ddpsim:nodes`) and listed in one message.
+ */
+export function checkStackConfig(input: {
+    namespace: string;
+    stack: string;
+    get: (key: string) => string | undefined;
+    presentKeys: string[];
+    baseDir: string;
+    options?: ResolveOptions;
+    extraErrors?: PropertyError[];
+}): StackCheck {
+    const { args, errors: unknownKeys } = readStackConfig(input.get, input.presentKeys);
+    const checked = resolveClusterSpec(args, input.baseDir, input.options);
+    const errors = inNamespace(input.namespace, [
+        ...unknownKeys,
+        ...(input.extraErrors ?? []),
+        ...(checked.ok ? [] : checked.errors),
+    ]);
+    if (errors.length > 0 || !checked.ok) {
+        return { ok: false, errors, message: describeErrors(`Invalid stack config for stack "${input.stack}":`, errors) };
+    }
+    return { ok: true, args, spec: checked.spec };
 }
