@@ -7,26 +7,17 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
-import { parse } from "yaml";
 import { docker, purgeStack } from "./dockerHarness";
 import { PROJECT, REPO_ROOT, statePath } from "./stackRunner";
 import { waitFor } from "./wait";
 
+export { stackConfig } from "./stackFiles";
 
 const run = promisify(execFile);
 
 /** A stack name no earlier or parallel run uses. */
 export function uniqueStack(label: string): string {
     return `e2e-${label}-${crypto.randomBytes(3).toString("hex")}`;
-}
-
-/** Stack config as the Pulumi CLI passes it: Pulumi.<file>.yaml plus overrides, every value a string. */
-export function stackConfig(file: string, overrides: Record<string, unknown>): Record<string, string> {
-    const config = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${file}.yaml`), "utf8")).config;
-    const merged = { ...config, ...overrides };
-    return Object.fromEntries(
-        Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-    );
 }
 
 export interface UpResult {

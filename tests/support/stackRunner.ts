@@ -8,9 +8,11 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { applyResource, destroyFromState, StateEntry } from "./dockerHarness";
+import { REPO_ROOT } from "./stackFiles";
+
+export { REPO_ROOT };
 
 export const PROJECT = "ddpsim";
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const PROGRAM = path.join(REPO_ROOT, "index.ts");
 
 export function statePath(stack: string): string {

@@ -5,18 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { DEFAULTS, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
 import { MOCK_SUFFIX, runStackProgram, useMocks } from "../support/pulumiMocks";
+import { REPO_ROOT, stackConfig } from "../support/stackFiles";
 
-const root = path.resolve(__dirname, "..", "..");
+const root = REPO_ROOT;
 const program = path.join(root, "index.ts");
-
-/** The stack config of a Pulumi.<stack>.yaml file, as the CLI hands it to the program (strings). */
-function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-    const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8"));
-    const merged = { ...file.config, ...overrides };
-    return Object.fromEntries(
-        Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-    );
-}
 
 const CONTAINER = "docker:index/container:Container";
 
