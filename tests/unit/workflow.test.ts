@@ -24,7 +24,7 @@ describe("the pull-request workflow (.github/workflows/preview.yml)", () => {
             steps.map((s) => s.uses ?? s.run),
             ["actions/checkout@v4", "actions/setup-node@v4", "npm ci", "npm run test:unit", "pulumi/actions@v7"],
         );
-        assert.strictEqual(steps[1].with?.["node-version"], 20);
+        assert.strictEqual(steps[1].with?.["node-version"], 24);
         assert.deepStrictEqual(pulumiStep(steps)[0].with, {
             command: "preview",
             "stack-name": "dev",
