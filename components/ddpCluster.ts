@@ -10,6 +10,7 @@ import {
     LinkSpec,
     NodePlan,
     planCluster,
+    planFingerprint,
     RawClusterArgs,
     resolveClusterSpec,
     ResolveOptions,
@@ -39,17 +40,25 @@ export interface DdpClusterArgs {
     imageContext?: string;
     /** Dockerfile path inside `imageContext`. @default "Dockerfile" */
     imageDockerfile?: string;
-    /** Host folder of the training code, mounted read-only at /workspace. @default this package's training/ */
+    /** Host folder of the training code, mounted read-only at /code and put on PYTHONPATH. @default this package's training/ */
     codeDir?: string;
-    /** Script that torchrun starts, relative to /workspace. @default "train_ddp.py" */
+    /** Script that torchrun starts, relative to codeDir. @default "train_ddp.py" */
     script?: string;
-    /** Extra arguments for the script. @default [] */
+    /** A module that torchrun starts as `python -m module` (instead of script), found in codeDir. @default none */
+    module?: string;
+    /** The script's arguments, passed exactly as given. @default [] */
     scriptArgs?: string[];
-    /** Host folder mounted read-only at /data and passed as `--data-dir`. @default none */
+    /** Extra torchrun flags such as `--rdzv-conf join_timeout=900` or `--tee 3`; flags the cluster sets are refused. @default [] */
+    torchrunArgs?: string[];
+    /** A flag of the script that takes the checkpoint directory (e.g. "--save-dir"): the cluster appends `<flag> /checkpoints`. @default none */
+    checkpointDirArg?: string;
+    /** A flag of the script that takes the dataset directory: the cluster appends `<flag> /data`. @default none */
+    dataDirArg?: string;
+    /** Host folder mounted read-only at /data (DDPSIM_DATA_DIR). @default none */
     datasetDir?: string;
-    /** A named Docker volume mounted read-only at /data and passed as `--data-dir` (not with datasetDir). @default none */
+    /** A named Docker volume mounted read-only at /data (not with datasetDir). @default none */
     datasetVolume?: string;
-    /** Name of the checkpoint volume mounted at /checkpoints. @default "<project>-<stack>-<name>-checkpoints" */
+    /** Name of the run volume: the shared working directory /workspace, also mounted at /checkpoints. @default "<project>-<stack>-<name>-checkpoints" */
     checkpointVolumeName?: string;
     /** Keep the checkpoint volume on `pulumi destroy`. @default true */
     retainCheckpoints?: boolean;
@@ -63,6 +72,10 @@ export interface DdpClusterArgs {
     shmSizeMb?: number;
     /** Seconds between SIGTERM and SIGKILL on stop or destroy, so a checkpoint can finish. @default 60 */
     stopGraceSeconds?: number;
+    /** Worker exit codes that stop the cluster at the first occurrence, without restarts (2: usage error). @default [2, 3] */
+    failFastExitCodes?: number[];
+    /** The same error this many times in a row on one node stops the cluster; 0 never does. @default 2 */
+    failFastRepeats?: number;
     /** Extra environment variables for every node. @default {} */
     env?: Record<string, string>;
     /**
@@ -167,13 +180,23 @@ export class DdpCluster extends pulumi.ComponentResource {
 
         const image = this.declareImage(name, plan, args.image);
 
+        // One deployment of the nodes: new whenever their containers are (a config or image change, or an up after
+        // destroy), so that a verdict of an earlier run never stops this one.
+        const runId = new random.RandomId(
+            `${name}-run`,
+            { byteLength: 6, keepers: { nodes: planFingerprint(plan), image } },
+            { parent: this },
+        );
+
         const containers: docker.Container[] = [];
         for (const node of plan.nodes) {
             const master = containers[0];
+            // Workers are created right after the master container, not after it is healthy: c10d retries the
+            // rendezvous until the master's store answers.
             containers.push(
                 new docker.Container(
                     node.resourceName,
-                    this.containerArgs(plan, node, image, unique(node.containerNameBase), network.name),
+                    this.containerArgs(plan, node, image, unique(node.containerNameBase), network.name, runId.hex),
                     { parent: this, dependsOn: master === undefined ? [checkpoints] : [master] },
                 ),
             );
@@ -252,6 +275,7 @@ export class DdpCluster extends pulumi.ComponentResource {
         image: pulumi.Output<string>,
         containerName: pulumi.Output<string>,
         networkName: pulumi.Output<string>,
+        runId: pulumi.Output<string>,
     ): docker.ContainerArgs {
         const spec = plan.spec;
         const isMaster = node.role === "master";
@@ -261,9 +285,12 @@ export class DdpCluster extends pulumi.ComponentResource {
             image,
             hostname: node.hostname,
             networksAdvanced: [{ name: networkName, aliases: [node.hostname] }],
-            envs: Object.entries(node.env).map(([key, value]) => `${key}=${value}`),
+            envs: runId.apply((id) => [
+                ...Object.entries(node.env).map(([key, value]) => `${key}=${value}`),
+                `${plan.runIdVariable}=${id}`,
+            ]),
             command: node.command,
-            workingDir: "/workspace",
+            workingDir: node.workingDir,
             mounts: node.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
             shmSize: spec.shmSizeMb,
             restart: "on-failure",
@@ -289,8 +316,6 @@ export class DdpCluster extends pulumi.ComponentResource {
                           startPeriod: health.startPeriod,
                           retries: health.retries,
                       },
-                      wait: true,
-                      waitTimeout: 120,
                   }
                 : {}),
         };

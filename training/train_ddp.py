@@ -14,13 +14,15 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from ddpsim_train import bench, distenv
 from ddpsim_train.cli import parse_args
 from ddpsim_train.stop import StopFlag, install_stack_dumps
-from ddpsim_train.trainer import Trainer, all_gather_ints
+from ddpsim_train.trainer import Trainer, all_gather_ints, refuse_after_disagreement
 
 
 @record  # torchrun's error file gets this rank's traceback
 def main(argv=None):
     args = parse_args(argv)
     denv = distenv.read_env()  # once; exits 2 when not started by torchrun
+    if not args.bench:
+        refuse_after_disagreement(args.checkpoint_dir, denv)
     install_stack_dumps()
     distenv.warn_about_shared_store(denv)
     code, succeeded, device = 1, False, None

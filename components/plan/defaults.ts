@@ -15,13 +15,21 @@ export const DEFAULTS = {
     shmSizeMb: 2048,
     stopGraceSeconds: 60,
     interconnect: "ideal",
+    failFastExitCodes: [2, 3],
+    failFastRepeats: 2,
 } as const;
 
-/** Fixed paths inside every node container. */
+/**
+ * Fixed paths inside every node container. The working directory and the checkpoint directory are the same
+ * volume (shared by all nodes, kept on destroy); the code is read-only and on the module search path.
+ */
 export const CONTAINER_PATHS = {
     workspace: "/workspace",
+    code: "/code",
     checkpoints: "/checkpoints",
     data: "/data",
+    /** Where node agents leave verdicts for each other, inside the shared working directory. */
+    control: "/workspace/.ddpsim",
 } as const;
 
 /** The network interface of a container on its (only) cluster network. */

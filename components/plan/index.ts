@@ -8,3 +8,5 @@ export * from "./names";
 export * from "./launch";
 export * from "./plan";
 export * from "./stackConfig";
+export * from "./torchrunArgs";
+export * from "./nodeAgent";

@@ -200,60 +200,36 @@ export function shellJoin(words: string[]): string {
 /** Exit status of a node whose profile cannot be applied (EX_CONFIG): a configuration error, not a crash. */
 export const SHAPING_FAILED_EXIT = 78;
 
-/**
- * Capability number of CAP_NET_ADMIN: after tc ran, the node drops it from its bounding set, so that the
- * training (and anything it starts) cannot change the shaping.
- */
-const CAP_NET_ADMIN = 12;
-const PR_CAPBSET_DROP = 24;
-
-/**
- * The `sh -c` script that shapes the interface, then execs the node's command (passed as "$@", so it is never
- * re-parsed by the shell). Any tc failure prints one line and exits SHAPING_FAILED_EXIT, before torchrun starts.
- */
-export function shapingScript(plan: InterconnectPlan, iface: string): string {
-    const fail = (message: string) => `{ echo ${message} >&2; exit ${SHAPING_FAILED_EXIT}; }`;
-    const lines = [
-        "set -u",
-        `command -v tc >/dev/null 2>&1 || ${fail(shellQuote(
-            `ddpsim: interconnect "${plan.preset}" needs tc (package iproute2) in the image; not training unshaped.`,
-        ))}`,
-    ];
-    for (const command of tcCommands(plan.link, iface)) {
-        const missing = shellQuote(missingQdiscMessage(plan, command));
-        const denied =
-            shellQuote(`ddpsim: interconnect "${plan.preset}": tc needs the NET_ADMIN capability, which uid `) +
-            '"$(id -u)"' +
-            shellQuote(" lacks: run the image as root, or give tc the file capability in the image (setcap " +
-                "cap_net_admin+ep /usr/sbin/tc); not training unshaped.");
-        const other =
-            shellQuote(`ddpsim: interconnect "${plan.preset}": ${shellJoin(command.argv)} failed: `) +
-            `"$(printf %s "$out" | tr '\\n' ' ')"`;
-        lines.push(
-            `out=$(${shellJoin(command.argv)} 2>&1) || case "$out" in`,
-            `  *"qdisc kind is unknown"*) ${fail(missing)} ;;`,
-            `  *"Operation not permitted"*) ${fail(denied)} ;;`,
-            `  *) ${fail(other)} ;;`,
-            "esac",
-        );
-    }
-    const drop =
-        `import ctypes, os, sys; ` +
-        `r = ctypes.CDLL(None, use_errno=True).prctl(${PR_CAPBSET_DROP}, ${CAP_NET_ADMIN}, 0, 0, 0); ` +
-        `r == 0 or sys.exit("ddpsim: cannot drop NET_ADMIN: " + os.strerror(ctypes.get_errno())); ` +
-        `os.execvp(sys.argv[1], sys.argv[1:])`;
-    lines.push(
-        `echo ${shellQuote(`ddpsim: interconnect "${plan.preset}" on ${iface}: ${describeLink(plan.link)}`)}`,
-        `if [ "$(id -u)" = 0 ]; then exec python3 -c ${shellQuote(drop)} "$@"; fi`,
-        'exec "$@"',
-    );
-    return lines.join("\n");
+/** What the node agent (training/node_agent.py) needs to shape a node's link, with every message it may print. */
+export interface ShapingConfig {
+    /** The line printed once the link is shaped. */
+    applied: string;
+    /** Printed when the image has no `tc`. */
+    missingTc: string;
+    /** Printed when tc lacks NET_ADMIN; `{uid}` is replaced by the process's uid. */
+    denied: string;
+    commands: { argv: string[]; missingQdisc: string; failed: string }[];
 }
 
-/** The container command of a node: as it is when unshaped, else `sh -c <shaping script> ddpsim-node <command...>`. */
-export function shapedCommand(plan: InterconnectPlan, iface: string, command: string[]): string[] {
-    if (!plan.shaped) return command;
-    return ["sh", "-c", shapingScript(plan, iface), "ddpsim-node", ...command];
+/**
+ * The shaping the node agent applies before torchrun starts, or undefined for an unshaped link. Any tc failure
+ * prints one of these lines and ends the node with SHAPING_FAILED_EXIT (a verdict: not retried, never unshaped).
+ */
+export function shapingConfig(plan: InterconnectPlan, iface: string): ShapingConfig | undefined {
+    if (!plan.shaped) return undefined;
+    const profile = `ddpsim: interconnect "${plan.preset}"`;
+    return {
+        applied: `interconnect "${plan.preset}" on ${iface}: ${describeLink(plan.link)}`,
+        missingTc: `${profile} needs tc (package iproute2) in the image; not training unshaped.`,
+        denied:
+            `${profile}: tc needs the NET_ADMIN capability, which uid {uid} lacks: run the node as root ` +
+            "(the cluster grants NET_ADMIN only while the link is shaped, then drops it); not training unshaped.",
+        commands: tcCommands(plan.link, iface).map((command) => ({
+            argv: command.argv,
+            missingQdisc: missingQdiscMessage(plan, command),
+            failed: `${profile}: ${shellJoin(command.argv)} failed: `,
+        })),
+    };
 }
 
 /**

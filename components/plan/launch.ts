@@ -1,12 +1,27 @@
 import { CONTAINER_PATHS } from "./defaults";
 import { ClusterSpec, HealthcheckPlan } from "./types";
 
+/** Where the script lives inside the node: relative paths are under the code folder. */
+export function scriptPath(script: string): string {
+    return script.startsWith("/") ? script : `${CONTAINER_PATHS.code}/${script}`;
+}
+
+/** The script's arguments: exactly what the user configured, plus the directories they asked to get as flags. */
+export function scriptArguments(spec: ClusterSpec): string[] {
+    const hasData = spec.datasetDir !== undefined || spec.datasetVolume !== undefined;
+    return [
+        ...spec.scriptArgs,
+        ...(spec.checkpointDirArg !== undefined ? [spec.checkpointDirArg, CONTAINER_PATHS.checkpoints] : []),
+        ...(spec.dataDirArg !== undefined && hasData ? [spec.dataDirArg, CONTAINER_PATHS.data] : []),
+    ];
+}
+
 /**
  * The torchrun command of every node. The c10d rendezvous retries until the master's store answers, so no
  * node sleeps before it starts; `--max-restarts` lets torchrun restart the workers after a failure.
  */
 export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rendezvousId: string): string[] {
-    const dataArgs = spec.datasetDir === undefined && spec.datasetVolume === undefined ? [] : ["--data-dir", CONTAINER_PATHS.data];
+    const entry = spec.module !== undefined ? ["-m", spec.module] : [scriptPath(spec.script)];
     return [
         "torchrun",
         "--nnodes", String(spec.nodes),
@@ -15,14 +30,13 @@ export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rende
         "--rdzv-endpoint", masterEndpoint,
         "--rdzv-id", rendezvousId,
         "--max-restarts", String(spec.maxRestarts),
-        spec.script,
-        "--checkpoint-dir", CONTAINER_PATHS.checkpoints,
-        ...dataArgs,
-        ...spec.scriptArgs,
+        ...spec.torchrunArgs,
+        ...entry,
+        ...scriptArguments(spec),
     ];
 }
 
-/** Healthy once the master's rendezvous store accepts connections; workers are created only then. */
+/** Healthy once the master's rendezvous store accepts connections. */
 export function masterHealthcheck(port: number): HealthcheckPlan {
     const probe = `import socket; socket.create_connection(("127.0.0.1", ${port}), timeout=2).close()`;
     return {

@@ -10,3 +10,13 @@ export function hostLabel(base: string, suffix: string): string {
     const head = clean.slice(0, 63 - suffix.length - 1).replace(/-+$/, "");
     return head === "" ? suffix : `${head}-${suffix}`;
 }
+
+/**
+ * The name of node `rank` among `nodes`: `node-7`, or `node-07` when there are more than ten. torchrun's c10d
+ * rendezvous numbers nodes in the sorted order of their host names, so zero-padding makes that order the rank
+ * order (unpadded, `node-10` would sort before `node-2`).
+ */
+export function nodeName(rank: number, nodes: number): string {
+    const width = String(Math.max(nodes - 1, 0)).length;
+    return `node-${String(rank).padStart(width, "0")}`;
+}

@@ -1,16 +1,29 @@
 import { CONTAINER_INTERFACE, CONTAINER_PATHS } from "./defaults";
 import { allocateGpus } from "./gpus";
-import { nodeCapabilities, shapedCommand } from "./interconnect";
+import { nodeCapabilities, shapingConfig } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
-import { dockerName, hostLabel } from "./names";
+import { dockerName, hostLabel, nodeName } from "./names";
+import { agentCommand, nodeAgentSource } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
+import { packageTrainingDir } from "./validate";
 
 export const LABEL_PREFIX = "ddpsim";
 
-function mountsOf(spec: ClusterSpec, checkpointVolumeName: string): MountPlan[] {
+/** The variable that carries a target's id of one deployment of the nodes (see the node agent). */
+export const RUN_ID_VARIABLE = "DDPSIM_RUN_ID";
+
+let agentSource: string | undefined;
+function nodeAgent(): string {
+    agentSource ??= nodeAgentSource(packageTrainingDir());
+    return agentSource;
+}
+
+/** The run volume is both the working directory and the checkpoint directory; the code is read-only. */
+function mountsOf(spec: ClusterSpec, runVolumeName: string): MountPlan[] {
     const mounts: MountPlan[] = [
-        { type: "bind", source: spec.codeDir, target: CONTAINER_PATHS.workspace, readOnly: true },
-        { type: "volume", source: checkpointVolumeName, target: CONTAINER_PATHS.checkpoints, readOnly: false },
+        { type: "bind", source: spec.codeDir, target: CONTAINER_PATHS.code, readOnly: true },
+        { type: "volume", source: runVolumeName, target: CONTAINER_PATHS.workspace, readOnly: false },
+        { type: "volume", source: runVolumeName, target: CONTAINER_PATHS.checkpoints, readOnly: false },
     ];
     if (spec.datasetDir !== undefined) {
         mounts.push({ type: "bind", source: spec.datasetDir, target: CONTAINER_PATHS.data, readOnly: true });
@@ -21,10 +34,41 @@ function mountsOf(spec: ClusterSpec, checkpointVolumeName: string): MountPlan[] 
     return mounts;
 }
 
+/**
+ * What the script is told beyond torchrun's own variables (RANK, LOCAL_RANK, WORLD_SIZE, GROUP_RANK, ...): where
+ * things are and which node it runs on, under ddpsim's names and under those Kubeflow's PyTorchJob/TrainJob
+ * (PET_*) and plain launchers (NODE_RANK, MASTER_ADDR, ...) use.
+ */
+function runContract(spec: ClusterSpec, identity: ClusterIdentity, rank: number, hostname: string, masterHost: string) {
+    const hasData = spec.datasetDir !== undefined || spec.datasetVolume !== undefined;
+    return {
+        DDPSIM_PROJECT: identity.project,
+        DDPSIM_STACK: identity.stack,
+        DDPSIM_CLUSTER: identity.name,
+        DDPSIM_NODE: hostname,
+        DDPSIM_NODE_RANK: String(rank),
+        DDPSIM_NODES: String(spec.nodes),
+        DDPSIM_PROCS_PER_NODE: String(spec.procsPerNode),
+        DDPSIM_WORK_DIR: CONTAINER_PATHS.workspace,
+        DDPSIM_CODE_DIR: CONTAINER_PATHS.code,
+        DDPSIM_CHECKPOINT_DIR: CONTAINER_PATHS.checkpoints,
+        ...(hasData ? { DDPSIM_DATA_DIR: CONTAINER_PATHS.data } : {}),
+        NODE_RANK: String(rank),
+        NNODES: String(spec.nodes),
+        MASTER_ADDR: masterHost,
+        MASTER_PORT: String(spec.masterPort),
+        PET_NNODES: String(spec.nodes),
+        PET_NPROC_PER_NODE: String(spec.procsPerNode),
+        PET_NODE_RANK: String(rank),
+        PET_MASTER_ADDR: masterHost,
+        PET_MASTER_PORT: String(spec.masterPort),
+    };
+}
+
 /** Turns a validated spec into everything the cluster declares, one entry per node. Pure. */
 export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): ClusterPlan {
     const namePrefix = dockerName(identity.project, identity.stack, identity.name);
-    const masterHost = hostLabel(identity.name, "node-0");
+    const masterHost = hostLabel(identity.name, nodeName(0, spec.nodes));
     const masterEndpoint = `${masterHost}:${spec.masterPort}`;
     const rendezvousId = namePrefix;
     const checkpointVolumeName = spec.checkpointVolumeName ?? `${namePrefix}-checkpoints`;
@@ -33,40 +77,59 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
         [`${LABEL_PREFIX}.stack`]: identity.stack,
         [`${LABEL_PREFIX}.cluster`]: identity.name,
     };
-    const command = shapedCommand(spec.interconnect, CONTAINER_INTERFACE, torchrunCommand(spec, masterEndpoint, rendezvousId));
+    const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId);
+    const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
     const capabilities = nodeCapabilities(spec.interconnect);
     const mounts = mountsOf(spec, checkpointVolumeName);
     const gpus = allocateGpus(spec.nodes, spec.gpusPerNode, spec.gpuIds);
 
-    const nodes: NodePlan[] = gpus.map((gpuIds, rank) => ({
-        rank,
-        role: rank === 0 ? "master" : "worker",
-        resourceName: `${identity.name}-node-${rank}`,
-        containerNameBase: `${namePrefix}-node-${rank}`,
-        hostname: hostLabel(identity.name, `node-${rank}`),
-        gpuIds,
-        env: {
-            PYTHONUNBUFFERED: "1",
-            PYTHONDONTWRITEBYTECODE: "1",
-            NCCL_SOCKET_IFNAME: CONTAINER_INTERFACE,
-            GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
-            // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
-            TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
-            ...spec.env,
-            NODE_RANK: String(rank),
-            NNODES: String(spec.nodes),
-            MASTER_ADDR: masterHost,
-            MASTER_PORT: String(spec.masterPort),
-        },
-        command,
-        mounts,
-        capabilities,
-        labels: {
-            ...labels,
-            [`${LABEL_PREFIX}.rank`]: String(rank),
-            [`${LABEL_PREFIX}.role`]: rank === 0 ? "master" : "worker",
-        },
-    }));
+    const nodes: NodePlan[] = gpus.map((gpuIds, rank) => {
+        const name = nodeName(rank, spec.nodes);
+        const hostname = hostLabel(identity.name, name);
+        return {
+            rank,
+            role: rank === 0 ? "master" : "worker",
+            resourceName: `${identity.name}-node-${rank}`,
+            containerNameBase: `${namePrefix}-${name}`,
+            hostname,
+            gpuIds,
+            env: {
+                PYTHONUNBUFFERED: "1",
+                PYTHONDONTWRITEBYTECODE: "1",
+                PYTHONPATH: CONTAINER_PATHS.code,
+                NCCL_SOCKET_IFNAME: CONTAINER_INTERFACE,
+                GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
+                // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
+                TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+                ...spec.env,
+                ...runContract(spec, identity, rank, hostname, masterHost),
+            },
+            command: agentCommand(
+                nodeAgent(),
+                {
+                    node: hostname,
+                    rank,
+                    controlDir: CONTAINER_PATHS.control,
+                    graceSeconds: spec.stopGraceSeconds,
+                    failFastExitCodes: spec.failFastExitCodes,
+                    failFastRepeats: spec.failFastRepeats,
+                    ...(shaping !== undefined ? { shaping } : {}),
+                },
+                torchrun,
+            ),
+            mounts,
+            capabilities,
+            workingDir: CONTAINER_PATHS.workspace,
+            labels: {
+                ...labels,
+                [`${LABEL_PREFIX}.rank`]: String(rank),
+                [`${LABEL_PREFIX}.role`]: rank === 0 ? "master" : "worker",
+                [`${LABEL_PREFIX}.node`]: hostname,
+                [`${LABEL_PREFIX}.nodes`]: String(spec.nodes),
+                [`${LABEL_PREFIX}.gpus`]: gpuIds.join(","),
+            },
+        };
+    });
 
     return {
         spec,
@@ -77,8 +140,21 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
         masterHost,
         masterEndpoint,
         rendezvousId,
+        runIdVariable: RUN_ID_VARIABLE,
         labels,
         masterHealthcheck: masterHealthcheck(spec.masterPort),
         nodes,
     };
+}
+
+/** A short digest of everything the nodes are; it changes exactly when their containers would change. */
+export function planFingerprint(plan: ClusterPlan): string {
+    // FNV-1a over the JSON: a change detector, not a security measure.
+    const text = JSON.stringify(plan.nodes);
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+        hash ^= text.charCodeAt(i);
+        hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash.toString(16).padStart(8, "0");
 }

@@ -14,7 +14,13 @@ export const STACK_CONFIG_KEYS = {
     imageDockerfile: "string",
     codeDir: "string",
     script: "string",
+    module: "string",
     scriptArgs: "list",
+    torchrunArgs: "list",
+    checkpointDirArg: "string",
+    dataDirArg: "string",
+    failFastExitCodes: "integerList",
+    failFastRepeats: "integer",
     datasetDir: "string",
     datasetVolume: "string",
     checkpointVolumeName: "string",
@@ -45,6 +51,7 @@ function parseValue(kind: (typeof STACK_CONFIG_KEYS)[StackConfigKey], text: stri
         case "boolean":
             return text === "true" ? true : text === "false" ? false : text;
         case "list":
+        case "integerList":
         case "map":
             try {
                 return JSON.parse(text);

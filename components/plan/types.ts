@@ -19,10 +19,24 @@ export interface ClusterSpec {
     imageContext: string;
     /** Dockerfile path relative to imageContext. */
     imageDockerfile: string;
-    /** Absolute host path of the training code, bind-mounted read-only at /workspace. */
+    /** Absolute host path of the training code, bind-mounted read-only at /code. */
     codeDir: string;
+    /** The script torchrun starts, relative to /code (or absolute inside the image). */
     script: string;
+    /** A module torchrun starts as `python -m module` instead of `script`. */
+    module?: string;
+    /** The script's arguments, exactly as configured. */
     scriptArgs: string[];
+    /** Extra torchrun flags (never one the cluster sets). */
+    torchrunArgs: string[];
+    /** A flag the script reads its checkpoint directory from (`--save-dir`): passed as `<flag> /checkpoints`. */
+    checkpointDirArg?: string;
+    /** A flag the script reads its dataset directory from: passed as `<flag> /data` when a dataset is mounted. */
+    dataDirArg?: string;
+    /** Worker exit codes that stop the cluster at once (no restart). */
+    failFastExitCodes: number[];
+    /** The same error this many times in a row on a node stops the cluster (0: never). */
+    failFastRepeats: number;
     /** Absolute host path of a dataset folder, bind-mounted read-only at /data. */
     datasetDir?: string;
     /** A named Docker volume mounted read-only at /data (instead of datasetDir). */
@@ -70,6 +84,8 @@ export interface NodePlan {
     labels: Record<string, string>;
     /** Linux capabilities added to and dropped from Docker's default set. */
     capabilities: { adds: string[]; drops: string[] };
+    /** The node's working directory (the shared, writable workspace). */
+    workingDir: string;
 }
 
 export interface HealthcheckPlan {
@@ -90,6 +106,8 @@ export interface ClusterPlan {
     masterHost: string;
     masterEndpoint: string;
     rendezvousId: string;
+    /** The environment variable each target sets to its own id of one deployment (verdicts are scoped to it). */
+    runIdVariable: string;
     /** Labels shared by every Docker object of the cluster. */
     labels: Record<string, string>;
     masterHealthcheck: HealthcheckPlan;

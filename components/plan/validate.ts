@@ -3,6 +3,7 @@ import { DEFAULTS, LIMITS } from "./defaults";
 import { gpuPoolProblem } from "./gpus";
 import { AUTO_GPU_POOL, LocalGpuProbe } from "./gpuPool";
 import { INTERCONNECT_PRESET_NAMES, InterconnectPreset, LINK_KEYS, LinkSpec, resolveInterconnect } from "./interconnect";
+import { scriptArgsSetting, torchrunArgsProblems } from "./torchrunArgs";
 import { ClusterSpec, IMAGE_MODES, ImageMode, PropertyError } from "./types";
 
 /**
@@ -89,6 +90,21 @@ class FieldReader {
         return value as string[];
     }
 
+    /** A list of whole numbers from min to max, each at most once. */
+    integerList(key: string, fallback: readonly number[], min: number, max: number): number[] {
+        const value = this.raw[key];
+        if (value === undefined) return [...fallback];
+        const valid =
+            Array.isArray(value) &&
+            value.every((v) => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) &&
+            new Set(value).size === value.length;
+        if (!valid) {
+            this.fail(key, `must be a list of distinct whole numbers from ${min} to ${max}`);
+            return [...fallback];
+        }
+        return value as number[];
+    }
+
     /** A number (`whole`: an integer) from min to max, or undefined when absent. */
     optionalNumber(key: string, min: number, max: number, whole: boolean): number | undefined {
         const value = this.raw[key];
@@ -161,7 +177,13 @@ export function resolveClusterSpec(
     const imageDockerfile = read.nonEmptyString("imageDockerfile", DEFAULTS.imageDockerfile) ?? DEFAULTS.imageDockerfile;
     const codeDir = read.nonEmptyString("codeDir", undefined);
     const script = read.nonEmptyString("script", DEFAULTS.script) ?? DEFAULTS.script;
+    const module = read.nonEmptyString("module", undefined);
     const scriptArgs = read.stringList("scriptArgs", false) ?? [];
+    const torchrunArgs = read.stringList("torchrunArgs", false) ?? [];
+    const checkpointDirArg = read.nonEmptyString("checkpointDirArg", undefined);
+    const dataDirArg = read.nonEmptyString("dataDirArg", undefined);
+    const failFastExitCodes = read.integerList("failFastExitCodes", DEFAULTS.failFastExitCodes, 1, 255);
+    const failFastRepeats = read.integer("failFastRepeats", DEFAULTS.failFastRepeats, 0, 100);
     const datasetDir = read.nonEmptyString("datasetDir", undefined);
     const datasetVolume = read.nonEmptyString("datasetVolume", undefined);
     const checkpointVolumeName = read.nonEmptyString("checkpointVolumeName", undefined);
@@ -220,9 +242,27 @@ export function resolveClusterSpec(
     if (datasetDir !== undefined && datasetVolume !== undefined) {
         read.fail("datasetVolume", `cannot be set together with datasetDir (${JSON.stringify(datasetDir)}): /data holds one of them`);
     }
-    const reserved = scriptArgs.find((arg) => arg === "--checkpoint-dir" || arg === "--data-dir");
-    if (reserved !== undefined) {
-        read.fail("scriptArgs", `must not set ${reserved}: the cluster sets it from its mounts`);
+    if (script.startsWith("-")) read.fail("script", "must be a file path, not a flag (torchrun flags go in torchrunArgs)");
+    if (module !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) {
+        read.fail("module", "must be a dotted Python module name (pkg.train)");
+    }
+    if (module !== undefined && raw.script !== undefined) {
+        read.fail("module", `cannot be set together with script (${JSON.stringify(script)}): torchrun starts one of them`);
+    }
+    for (const problem of torchrunArgsProblems(torchrunArgs)) read.fail("torchrunArgs", `must not hold ${problem}`);
+    for (const [key, flag] of [["checkpointDirArg", checkpointDirArg], ["dataDirArg", dataDirArg]] as const) {
+        if (flag === undefined) continue;
+        if (!/^--?[A-Za-z][A-Za-z0-9_-]*$/.test(flag)) {
+            read.fail(key, "must be a flag such as --save-dir");
+            continue;
+        }
+        const clash = scriptArgsSetting(flag, scriptArgs);
+        if (clash.length > 0) {
+            read.fail("scriptArgs", `must not set ${flag} (${clash.map((t) => JSON.stringify(t)).join(", ")}): ${key} passes it`);
+        }
+    }
+    if (dataDirArg !== undefined && datasetDir === undefined && datasetVolume === undefined) {
+        read.fail("dataDirArg", "needs a dataset to point at: set datasetDir or datasetVolume");
     }
     if (read.errors.length > 0) return { ok: false, errors: read.errors };
 
@@ -241,7 +281,13 @@ export function resolveClusterSpec(
             imageDockerfile,
             codeDir: codeDir === undefined ? packageTrainingDir() : absolute(codeDir),
             script,
+            module,
             scriptArgs,
+            torchrunArgs,
+            checkpointDirArg,
+            dataDirArg,
+            failFastExitCodes,
+            failFastRepeats,
             datasetDir: datasetDir === undefined ? undefined : absolute(datasetDir),
             datasetVolume,
             checkpointVolumeName,

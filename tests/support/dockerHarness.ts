@@ -15,6 +15,7 @@ type Created = { id: string; state: Inputs };
 /** The inputs the harness understands, per resource type; anything else is an error. */
 const TRANSLATED: Record<string, string[]> = {
     "random:index/randomString:RandomString": ["length", "special", "upper", "lower", "numeric"],
+    "random:index/randomId:RandomId": ["byteLength", "keepers"],
     "docker:index/network:Network": ["name", "driver", "labels"],
     "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/container:Container": [
@@ -164,6 +165,10 @@ export async function applyResource(args: pulumi.runtime.MockResourceArgs): Prom
     switch (args.type) {
         case "random:index/randomString:RandomString":
             return { id: args.name, state: { ...inputs, result: randomString(inputs) } };
+        case "random:index/randomId:RandomId": {
+            const bytes = crypto.randomBytes(inputs.byteLength);
+            return { id: bytes.toString("base64url"), state: { ...inputs, hex: bytes.toString("hex"), b64Url: bytes.toString("base64url") } };
+        }
         case "docker:index/network:Network": {
             const network = await docker.createNetwork({
                 Name: inputs.name,

@@ -17,12 +17,15 @@ export interface ObservedOptions {
 }
 
 export const MOCK_SUFFIX = "x7k2qa";
+export const MOCK_RUN_ID = "0a1b2c3d4e5f";
 
 /** State the mock engine returns: the inputs, plus the outputs that providers would compute. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     switch (type) {
         case "random:index/randomString:RandomString":
             return { ...inputs, result: MOCK_SUFFIX };
+        case "random:index/randomId:RandomId":
+            return { ...inputs, hex: MOCK_RUN_ID };
         case "docker:index/remoteImage:RemoteImage":
             return { ...inputs, imageId: `sha256:${name}`, repoDigest: `${inputs.name}@sha256:0` };
         case "docker:index/image:Image":

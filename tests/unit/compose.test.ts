@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { ClusterPlan, planCluster, resolveClusterSpec } from "../../components/plan";
+import { ClusterPlan, nodeAgentSource, packageTrainingDir, planCluster, resolveClusterSpec } from "../../components/plan";
 import { composeDocument, ComposeDocument, composeYaml } from "../../components/targets/compose";
 import { main, planStack, readStackFiles } from "../../scripts/compose";
 import { runStackProgram, useMocks } from "../support/pulumiMocks";
@@ -20,7 +20,7 @@ function plan(raw: Record<string, unknown>, stack = "dev"): ClusterPlan {
 const LABELS = { "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp" };
 const PROBE = 'import socket; socket.create_connection(("127.0.0.1", 29500), timeout=2).close()';
 
-function command(nodes: number): string[] {
+function torchrun(nodes: number): string[] {
     return [
         "torchrun",
         "--nnodes", String(nodes),
@@ -29,22 +29,58 @@ function command(nodes: number): string[] {
         "--rdzv-endpoint", "ddp-node-0:29500",
         "--rdzv-id", "ddpsim-dev-ddp",
         "--max-restarts", "3",
-        "train_ddp.py",
-        "--checkpoint-dir", "/checkpoints",
+        "/code/train_ddp.py",
     ];
+}
+
+/** The node command as Compose gets it: the node agent (its `$` escaped for Compose), its config, torchrun. */
+function command(nodes: number, rank: number): string[] {
+    const config = {
+        node: `ddp-node-${rank}`, rank, controlDir: "/workspace/.ddpsim", graceSeconds: 60,
+        failFastExitCodes: [2, 3], failFastRepeats: 2,
+    };
+    const source = nodeAgentSource(packageTrainingDir()).replace(/\$/g, "$$$$");
+    return ["python3", "-c", source, JSON.stringify(config), ...torchrun(nodes)];
 }
 
 function environment(rank: number, nodes: number): Record<string, string> {
     return {
         PYTHONUNBUFFERED: "1",
         PYTHONDONTWRITEBYTECODE: "1",
+        PYTHONPATH: "/code",
         NCCL_SOCKET_IFNAME: "eth0",
         GLOO_SOCKET_IFNAME: "eth0",
         TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+        DDPSIM_PROJECT: "ddpsim",
+        DDPSIM_STACK: "dev",
+        DDPSIM_CLUSTER: "ddp",
+        DDPSIM_NODE: `ddp-node-${rank}`,
+        DDPSIM_NODE_RANK: String(rank),
+        DDPSIM_NODES: String(nodes),
+        DDPSIM_PROCS_PER_NODE: "1",
+        DDPSIM_WORK_DIR: "/workspace",
+        DDPSIM_CODE_DIR: "/code",
+        DDPSIM_CHECKPOINT_DIR: "/checkpoints",
         NODE_RANK: String(rank),
         NNODES: String(nodes),
         MASTER_ADDR: "ddp-node-0",
         MASTER_PORT: "29500",
+        PET_NNODES: String(nodes),
+        PET_NPROC_PER_NODE: "1",
+        PET_NODE_RANK: String(rank),
+        PET_MASTER_ADDR: "ddp-node-0",
+        PET_MASTER_PORT: "29500",
+    };
+}
+
+function nodeLabels(rank: number, nodes: number, gpus: string): Record<string, string> {
+    return {
+        ...LABELS,
+        "ddpsim.rank": String(rank),
+        "ddpsim.role": rank === 0 ? "master" : "worker",
+        "ddpsim.node": `ddp-node-${rank}`,
+        "ddpsim.nodes": String(nodes),
+        "ddpsim.gpus": gpus,
     };
 }
 
@@ -59,7 +95,8 @@ const HEALTHCHECK = {
 const NETWORKS = { cluster: { name: "ddpsim-dev-ddp-net", driver: "bridge" as const, labels: LABELS } };
 const CHECKPOINTS = { name: "ddpsim-dev-ddp-checkpoints", external: false, labels: LABELS };
 const MOUNTS = [
-    { type: "bind" as const, source: "./training", target: "/workspace", read_only: true as const },
+    { type: "bind" as const, source: "./training", target: "/code", read_only: true as const },
+    { type: "volume" as const, source: "checkpoints", target: "/workspace" },
     { type: "volume" as const, source: "checkpoints", target: "/checkpoints" },
 ];
 const COMMON = {
@@ -72,7 +109,7 @@ const COMMON = {
 };
 
 describe("the Compose export (components/targets/compose.ts)", () => {
-    it("writes the dev topology: 2 nodes, 1 GPU each by device id, node 1 waiting for node 0's healthcheck", () => {
+    it("writes the dev topology: 2 nodes, 1 GPU each by device id, node 1 started after node 0", () => {
         const doc = composeDocument(
             plan({ nodes: 2, gpusPerNode: 1, imageMode: "build", image: "ddpsim-train:dev", codeDir: "training", imageContext: "training" }),
             { fileDir: FILE_DIR },
@@ -87,12 +124,12 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     build: { context: "./training", dockerfile: "Dockerfile" },
                     container_name: "ddpsim-dev-ddp-node-0",
                     hostname: "ddp-node-0",
-                    command: command(2),
+                    command: command(2, 0),
                     ...COMMON,
                     environment: environment(0, 2),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-0"] } },
-                    labels: { ...LABELS, "ddpsim.rank": "0", "ddpsim.role": "master" },
+                    labels: nodeLabels(0, 2, "0"),
                     deploy: gpu("0"),
                     healthcheck: HEALTHCHECK,
                 },
@@ -100,14 +137,14 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     image: "ddpsim-train:dev",
                     container_name: "ddpsim-dev-ddp-node-1",
                     hostname: "ddp-node-1",
-                    command: command(2),
+                    command: command(2, 1),
                     ...COMMON,
                     environment: environment(1, 2),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-1"] } },
-                    labels: { ...LABELS, "ddpsim.rank": "1", "ddpsim.role": "worker" },
+                    labels: nodeLabels(1, 2, "1"),
                     deploy: gpu("1"),
-                    depends_on: { "node-0": { condition: "service_healthy" } },
+                    depends_on: { "node-0": { condition: "service_started" } },
                 },
             },
             networks: NETWORKS,
@@ -116,20 +153,20 @@ describe("the Compose export (components/targets/compose.ts)", () => {
         assert.deepStrictEqual(doc, expected);
     });
 
-    it("writes a CPU cluster of 3 nodes on a local image: no GPU, never pulled, workers gated on node 0", () => {
+    it("writes a CPU cluster of 3 nodes on a local image: no GPU, never pulled, workers after node 0", () => {
         const doc = composeDocument(plan({ nodes: 3, image: "ddpsim-cpu:latest", codeDir: "training" }), { fileDir: FILE_DIR });
         const worker = (rank: number) => ({
             image: "ddpsim-cpu:latest",
             pull_policy: "never" as const,
             container_name: `ddpsim-dev-ddp-node-${rank}`,
             hostname: `ddp-node-${rank}`,
-            command: command(3),
+            command: command(3, rank),
             ...COMMON,
             environment: environment(rank, 3),
             volumes: MOUNTS,
             networks: { cluster: { aliases: [`ddp-node-${rank}`] } },
-            labels: { ...LABELS, "ddpsim.rank": String(rank), "ddpsim.role": "worker" },
-            depends_on: { "node-0": { condition: "service_healthy" as const } },
+            labels: nodeLabels(rank, 3, ""),
+            depends_on: { "node-0": { condition: "service_started" as const } },
         });
         const expected: ComposeDocument = {
             services: {
@@ -138,12 +175,12 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     pull_policy: "never",
                     container_name: "ddpsim-dev-ddp-node-0",
                     hostname: "ddp-node-0",
-                    command: command(3),
+                    command: command(3, 0),
                     ...COMMON,
                     environment: environment(0, 3),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-0"] } },
-                    labels: { ...LABELS, "ddpsim.rank": "0", "ddpsim.role": "master" },
+                    labels: nodeLabels(0, 3, ""),
                     healthcheck: HEALTHCHECK,
                 },
                 "node-1": worker(1),
@@ -158,14 +195,14 @@ describe("the Compose export (components/targets/compose.ts)", () => {
     it("mounts a dataset volume read-only as an external volume, and a dataset folder as a bind", () => {
         const withVolume = composeDocument(plan({ datasetVolume: "corpus-v1", codeDir: "training" }), { fileDir: FILE_DIR });
         assert.deepStrictEqual(withVolume.volumes.dataset, { name: "corpus-v1", external: true });
-        assert.deepStrictEqual(withVolume.services["node-1"].volumes[2], {
+        assert.deepStrictEqual(withVolume.services["node-1"].volumes[3], {
             type: "volume", source: "dataset", target: "/data", read_only: true,
         });
-        assert.deepStrictEqual(withVolume.services["node-1"].command.slice(-2), ["--data-dir", "/data"]);
+        assert.strictEqual(withVolume.services["node-1"].environment.DDPSIM_DATA_DIR, "/data");
 
         const withDir = composeDocument(plan({ datasetDir: "/mnt/data", codeDir: "training" }), { fileDir: FILE_DIR });
         assert.strictEqual(withDir.volumes.dataset, undefined);
-        assert.deepStrictEqual(withDir.services["node-0"].volumes[2], {
+        assert.deepStrictEqual(withDir.services["node-0"].volumes[3], {
             type: "bind", source: "/mnt/data", target: "/data", read_only: true,
         });
     });
@@ -185,14 +222,17 @@ describe("the Compose export (components/targets/compose.ts)", () => {
         assert.deepStrictEqual(doc.services["node-0"].command.slice(-2), ["--tag", "$$HOME"]);
     });
 
-    it("keeps an interconnect profile: NET_ADMIN added, the shaping script's $ escaped for Compose", () => {
+    it("keeps an interconnect profile: NET_ADMIN added, the agent's shaping config passed through", () => {
         const p = plan({ interconnect: "100mbit" });
         const doc = composeDocument(p);
         const node = doc.services["node-1"];
         assert.deepStrictEqual(node.cap_add, ["NET_ADMIN"]);
-        assert.deepStrictEqual(node.command.slice(0, 2), ["sh", "-c"]);
+        assert.deepStrictEqual(node.command.slice(0, 2), ["python3", "-c"]);
         assert.strictEqual(node.command[2], p.nodes[1].command[2].replace(/\$/g, "$$$$"));
         assert.deepStrictEqual(node.command.slice(3), p.nodes[1].command.slice(3));
+        assert.deepStrictEqual(JSON.parse(node.command[3]).shaping.commands[0].argv, [
+            "tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "tbf", "rate", "100mbit", "burst", "100000", "latency", "50ms",
+        ]);
     });
 
     it("refuses a node plan field it does not translate, rather than dropping it", () => {
@@ -253,7 +293,11 @@ describe("npm run compose (scripts/compose.ts)", () => {
                 assert.strictEqual(c.hostname, s.hostname);
                 assert.deepStrictEqual(c.networksAdvanced[0].aliases, s.networks.cluster.aliases);
                 assert.deepStrictEqual(c.command, unescaped(s.command));
-                assert.deepStrictEqual(c.envs, Object.entries(s.environment).map(([k, v]) => `${k}=${v}`));
+                // The component adds its deployment's run id; Compose has none (the node agent then scopes verdicts by time).
+                assert.deepStrictEqual(
+                    c.envs.filter((e: string) => !e.startsWith("DDPSIM_RUN_ID=")),
+                    Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
+                );
                 assert.strictEqual(c.workingDir, s.working_dir);
                 assert.deepStrictEqual(
                     c.mounts.map((m: any) => [m.type, m.target, m.readOnly]),

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { DdpCluster, DdpClusterArgs } from "../../components";
-import { MOCK_SUFFIX, ObservedOptions, observeOptions, RegisteredResource, useMocks, valueOf } from "../support/pulumiMocks";
+import { splitNodeCommand } from "../support/nodeCommand";
+import { MOCK_RUN_ID, MOCK_SUFFIX, ObservedOptions, observeOptions, RegisteredResource, useMocks, valueOf } from "../support/pulumiMocks";
 
 const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
@@ -29,13 +30,14 @@ describe("DdpCluster", () => {
         [2, 2],
         [8, 8],
     ]) {
-        it(`declares one network, one volume, one suffix and ${containers} container(s) for ${nodes} node(s)`, async () => {
+        it(`declares one network, one volume, one suffix, one run id and ${containers} container(s) for ${nodes} node(s)`, async () => {
             const { registered } = await declare({ nodes });
             const counts: Record<string, number> = {};
             for (const r of registered) counts[r.type] = (counts[r.type] ?? 0) + 1;
             assert.deepStrictEqual(counts, {
                 "ddpsim:index:DdpCluster": 1,
                 "random:index/randomString:RandomString": 1,
+                "random:index/randomId:RandomId": 1,
                 [NETWORK]: 1,
                 [VOLUME]: 1,
                 [CONTAINER]: containers,
@@ -58,15 +60,33 @@ describe("DdpCluster", () => {
         assert.deepStrictEqual(worker.envs, [
             "PYTHONUNBUFFERED=1",
             "PYTHONDONTWRITEBYTECODE=1",
+            "PYTHONPATH=/code",
             "NCCL_SOCKET_IFNAME=eth0",
             "GLOO_SOCKET_IFNAME=eth0",
             "TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1",
+            "DDPSIM_PROJECT=ddpsim",
+            "DDPSIM_STACK=test",
+            "DDPSIM_CLUSTER=ddp",
+            "DDPSIM_NODE=ddp-node-1",
+            "DDPSIM_NODE_RANK=1",
+            "DDPSIM_NODES=2",
+            "DDPSIM_PROCS_PER_NODE=1",
+            "DDPSIM_WORK_DIR=/workspace",
+            "DDPSIM_CODE_DIR=/code",
+            "DDPSIM_CHECKPOINT_DIR=/checkpoints",
             "NODE_RANK=1",
             "NNODES=2",
             "MASTER_ADDR=ddp-node-0",
             "MASTER_PORT=29500",
+            "PET_NNODES=2",
+            "PET_NPROC_PER_NODE=1",
+            "PET_NODE_RANK=1",
+            "PET_MASTER_ADDR=ddp-node-0",
+            "PET_MASTER_PORT=29500",
+            `DDPSIM_RUN_ID=${MOCK_RUN_ID}`,
         ]);
-        assert.deepStrictEqual(worker.command, [
+        const { config, torchrun } = splitNodeCommand(worker.command);
+        assert.deepStrictEqual(torchrun, [
             "torchrun",
             "--nnodes", "2",
             "--nproc-per-node", "1",
@@ -74,12 +94,20 @@ describe("DdpCluster", () => {
             "--rdzv-endpoint", "ddp-node-0:29500",
             "--rdzv-id", "ddpsim-test-ddp",
             "--max-restarts", "3",
-            "train_ddp.py",
-            "--checkpoint-dir", "/checkpoints",
+            "/code/train_ddp.py",
         ]);
-        assert.deepStrictEqual(master.command, worker.command);
+        assert.deepStrictEqual(config, {
+            node: "ddp-node-1",
+            rank: 1,
+            controlDir: "/workspace/.ddpsim",
+            graceSeconds: 60,
+            failFastExitCodes: [2, 3],
+            failFastRepeats: 2,
+        });
+        assert.deepStrictEqual(splitNodeCommand(master.command).torchrun, torchrun);
         assert.deepStrictEqual(worker.mounts, [
-            { type: "bind", source: "/src/train", target: "/workspace", readOnly: true },
+            { type: "bind", source: "/src/train", target: "/code", readOnly: true },
+            { type: "volume", source: "ddpsim-test-ddp-checkpoints", target: "/workspace", readOnly: false },
             { type: "volume", source: "ddpsim-test-ddp-checkpoints", target: "/checkpoints", readOnly: false },
         ]);
         assert.deepStrictEqual(
@@ -95,6 +123,9 @@ describe("DdpCluster", () => {
             { label: "ddpsim.cluster", value: "ddp" },
             { label: "ddpsim.rank", value: "1" },
             { label: "ddpsim.role", value: "worker" },
+            { label: "ddpsim.node", value: "ddp-node-1" },
+            { label: "ddpsim.nodes", value: "2" },
+            { label: "ddpsim.gpus", value: "1" },
         ]);
         assert.deepStrictEqual(worker.networksAdvanced, [{ name: `ddpsim-test-ddp-net-${MOCK_SUFFIX}`, aliases: ["ddp-node-1"] }]);
         assert.deepStrictEqual(
@@ -111,7 +142,7 @@ describe("DdpCluster", () => {
             startPeriod: "2s",
             retries: 60,
         });
-        assert.strictEqual(master.wait, true);
+        assert.strictEqual(master.wait, undefined, "nothing waits on the master's health: c10d retries");
     });
 
     it("binds no GPU on a CPU cluster", async () => {
@@ -135,7 +166,7 @@ describe("DdpCluster", () => {
             ],
         );
         const children = seen.filter((s) => s.type !== "ddpsim:index:DdpCluster");
-        assert.strictEqual(children.length, 7);
+        assert.strictEqual(children.length, 8);
         assert.ok(children.every((s) => s.parent === "ddp"), JSON.stringify(children));
     });
 

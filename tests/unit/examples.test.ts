@@ -64,14 +64,14 @@ describe("examples/two-clusters", function () {
         assert.strictEqual(outputs.datasetVolume, DATASET);
     });
 
-    it("mounts the one dataset volume read-only at /data in all 6 nodes and passes --data-dir /data", async () => {
+    it("mounts the one dataset volume read-only at /data in all 6 nodes and tells the script (DDPSIM_DATA_DIR)", async () => {
         const { registered } = await runExample();
         const nodes = [...clusterContainers(registered, "small"), ...clusterContainers(registered, "large")];
         assert.strictEqual(nodes.length, 6);
         for (const node of nodes) {
             const data = node.inputs.mounts.filter((m: any) => m.target === "/data");
             assert.deepStrictEqual(data, [{ type: "volume", source: DATASET, target: "/data", readOnly: true }], node.name);
-            assert.strictEqual(flag(node.inputs.command, "--data-dir"), "/data", node.name);
+            assert.ok(node.inputs.envs.includes("DDPSIM_DATA_DIR=/data"), node.name);
             assert.deepStrictEqual(node.inputs.command.slice(-2), ["--steps", "100"], node.name);
         }
     });

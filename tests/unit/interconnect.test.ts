@@ -1,8 +1,5 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import {
     INTERCONNECT_PRESET_NAMES,
     missingQdiscMessage,
@@ -11,13 +8,13 @@ import {
     readStackConfig,
     resolveClusterSpec,
     resolveInterconnect,
-    shapedCommand,
-    shapingScript,
+    shapingConfig,
     shellJoin,
     shellQuote,
     tcCommands,
 } from "../../components/plan";
 import { DdpCluster, DdpClusterArgs } from "../../components";
+import { splitNodeCommand } from "../support/nodeCommand";
 import { useMocks, valueOf } from "../support/pulumiMocks";
 
 const identity = { project: "ddpsim", stack: "dev", name: "ddp" };
@@ -144,75 +141,6 @@ describe("shell quoting", () => {
     });
 });
 
-describe("the shaping script", () => {
-    let bin: string;
-    before(() => {
-        bin = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-fake-tc-"));
-    });
-    after(() => fs.rmSync(bin, { recursive: true, force: true }));
-
-    /** Runs the script of `preset` with a fake `tc` that prints `say` and exits `code`; the node command echoes. */
-    function runWithFakeTc(preset: string, say: string, code: number) {
-        fs.writeFileSync(path.join(bin, "tc"), `#!/bin/sh\necho "$*" >> "${bin}/calls"\necho '${say}' >&2\nexit ${code}\n`, {
-            mode: 0o755,
-        });
-        fs.rmSync(path.join(bin, "calls"), { force: true });
-        const plan = resolveInterconnect(preset as any, {});
-        const [sh, dashC, script, ...rest] = shapedCommand(plan, "eth0", ["echo", "torchrun", "it's", "$ran"]);
-        const child = spawnSync(sh, [dashC, script, ...rest], {
-            encoding: "utf8",
-            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-        });
-        const calls = fs.existsSync(path.join(bin, "calls")) ? fs.readFileSync(path.join(bin, "calls"), "utf8") : "";
-        return { status: child.status, stdout: child.stdout, stderr: child.stderr, calls: calls.trim().split("\n") };
-    }
-
-    it("is valid sh for every preset", () => {
-        for (const preset of INTERCONNECT_PRESET_NAMES) {
-            const script = shapingScript(resolveInterconnect(preset, { bandwidthMbit: 7 }), "eth0");
-            const check = spawnSync("sh", ["-n", "-c", script], { encoding: "utf8" });
-            assert.strictEqual(check.status, 0, `${preset}: ${check.stderr}`);
-        }
-    });
-
-    it("leaves an unshaped node's command as it is", () => {
-        assert.deepStrictEqual(shapedCommand(resolveInterconnect("ideal", {}), "eth0", ["torchrun", "x"]), ["torchrun", "x"]);
-    });
-
-    it("shapes, says so in one line, then execs the node's command with its arguments intact", () => {
-        const run = runWithFakeTc("100mbit", "", 0);
-        assert.strictEqual(run.status, 0, run.stderr);
-        assert.deepStrictEqual(run.calls, ["qdisc replace dev eth0 root handle 1: tbf rate 100mbit burst 100000 latency 50ms"]);
-        assert.strictEqual(run.stdout, "ddpsim: interconnect \"100mbit\" on eth0: 100 Mbit/s\ntorchrun it's $ran\n");
-    });
-
-    it("stops at the first qdisc the kernel lacks: one line, exit 78, the command never runs", () => {
-        const run = runWithFakeTc("congested", "Error: Specified qdisc kind is unknown.", 2);
-        assert.strictEqual(run.status, 78);
-        assert.strictEqual(run.calls.length, 1);
-        const plan = resolveInterconnect("congested", {});
-        assert.strictEqual(run.stderr, `${missingQdiscMessage(plan, tcCommands(plan.link, "eth0")[0])}\n`);
-        assert.strictEqual(run.stdout, "");
-    });
-
-    it("explains a missing NET_ADMIN in one line", () => {
-        const run = runWithFakeTc("1gbe", "RTNETLINK answers: Operation not permitted", 2);
-        assert.strictEqual(run.status, 78);
-        assert.match(run.stderr, /^ddpsim: interconnect "1gbe": tc needs the NET_ADMIN capability, which uid \d+ lacks: .*setcap cap_net_admin\+ep/);
-        assert.strictEqual(run.stderr.trim().split("\n").length, 1);
-    });
-
-    it("reports any other tc failure with the command and tc's words, on one line", () => {
-        const run = runWithFakeTc("1gbe", "Cannot find device \"eth0\"\nsecond line", 1);
-        assert.strictEqual(run.status, 78);
-        assert.strictEqual(
-            run.stderr,
-            'ddpsim: interconnect "1gbe": tc qdisc replace dev eth0 root handle 1: tbf rate 1000mbit burst 1000000 ' +
-                'latency 50ms failed: Cannot find device "eth0" second line\n',
-        );
-    });
-});
-
 describe("interconnect settings", () => {
     function errorsOf(raw: Record<string, unknown>) {
         const result = resolveClusterSpec(raw, "/p");
@@ -247,14 +175,14 @@ describe("interconnect settings", () => {
         });
     }
 
-    it("wraps every node's command and grants NET_ADMIN when a profile shapes", () => {
+    it("hands every node's agent the shaping and grants NET_ADMIN when a profile shapes", () => {
         const result = resolveClusterSpec({ interconnect: "10gbe", linkLatencyMs: 0.5 }, "/p");
         assert.ok(result.ok);
         const plan = planCluster(result.spec, identity);
         for (const node of plan.nodes) {
-            assert.deepStrictEqual(node.command.slice(0, 2), ["sh", "-c"]);
-            assert.strictEqual(node.command[3], "ddpsim-node");
-            assert.deepStrictEqual(node.command.slice(4, 6), ["torchrun", "--nnodes"]);
+            const { config, torchrun } = splitNodeCommand(node.command);
+            assert.deepStrictEqual(config.shaping, shapingConfig(result.spec.interconnect, "eth0"));
+            assert.deepStrictEqual(torchrun.slice(0, 2), ["torchrun", "--nnodes"]);
             assert.deepStrictEqual(node.capabilities.adds, ["NET_ADMIN"]);
         }
     });
@@ -275,7 +203,7 @@ describe("DdpCluster with an interconnect profile", () => {
         const { containers, info } = await containersOf({ nodes: 2 });
         for (const c of containers) {
             assert.deepStrictEqual(c.capabilities, { drops: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"] });
-            assert.strictEqual(c.command[0], "torchrun");
+            assert.strictEqual(splitNodeCommand(c.command).config.shaping, undefined);
         }
         assert.deepStrictEqual(info, { profile: "ideal", description: "unshaped", link: {}, tcCommands: [] });
     });
@@ -288,8 +216,13 @@ describe("DdpCluster with an interconnect profile", () => {
                 adds: ["NET_ADMIN"],
                 drops: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"],
             });
-            assert.deepStrictEqual(c.command.slice(0, 2), ["sh", "-c"]);
-            assert.deepStrictEqual(c.command.slice(3, 6), ["ddpsim-node", "torchrun", "--nnodes"]);
+            assert.deepStrictEqual(
+                splitNodeCommand(c.command).config.shaping?.commands.map((command) => command.argv),
+                [
+                    [...ROOT_NETEM, "limit", "1000", "loss", "0.5%"],
+                    [...CHILD_TBF, "rate", "25000mbit", "burst", "25000000", "latency", "50ms"],
+                ],
+            );
         }
         assert.deepStrictEqual(info, {
             profile: "25gbe",

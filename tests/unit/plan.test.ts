@@ -9,6 +9,7 @@ import {
     planCluster,
     resolveClusterSpec,
 } from "../../components/plan";
+import { splitNodeCommand } from "../support/nodeCommand";
 
 const identity = { project: "ddpsim", stack: "dev", name: "ddp" };
 
@@ -115,10 +116,40 @@ describe("resolveClusterSpec", () => {
             'env must map variable names (letters, digits, _) to string values, got {"A-B":"1"}',
         ],
         [
-            "a reserved script flag",
-            { scriptArgs: ["--checkpoint-dir", "/tmp"] },
+            "a script flag that checkpointDirArg passes",
+            { scriptArgs: ["--save-dir=/tmp"], checkpointDirArg: "--save-dir" },
             "scriptArgs",
-            'scriptArgs must not set --checkpoint-dir: the cluster sets it from its mounts, got ["--checkpoint-dir","/tmp"]',
+            'scriptArgs must not set --save-dir ("--save-dir=/tmp"): checkpointDirArg passes it, got ["--save-dir=/tmp"]',
+        ],
+        [
+            "a script that looks like a flag",
+            { script: "--help" },
+            "script",
+            'script must be a file path, not a flag (torchrun flags go in torchrunArgs), got "--help"',
+        ],
+        [
+            "a module with a path in it",
+            { module: "pkg/train.py" },
+            "module",
+            'module must be a dotted Python module name (pkg.train), got "pkg/train.py"',
+        ],
+        [
+            "a module and a script",
+            { module: "pkg.train", script: "train.py" },
+            "module",
+            'module cannot be set together with script ("train.py"): torchrun starts one of them, got "pkg.train"',
+        ],
+        [
+            "fail-fast exit codes out of range",
+            { failFastExitCodes: [2, 256] },
+            "failFastExitCodes",
+            "failFastExitCodes must be a list of distinct whole numbers from 1 to 255, got [2,256]",
+        ],
+        [
+            "a data flag without a dataset",
+            { dataDirArg: "--data" },
+            "dataDirArg",
+            'dataDirArg needs a dataset to point at: set datasetDir or datasetVolume, got "--data"',
         ],
         [
             "a bad volume name",
@@ -183,7 +214,8 @@ describe("planCluster", () => {
                 [1, "worker", "ddp-node-1", "ddpsim-dev-ddp-node-1", ["1"]],
             ],
         );
-        assert.deepStrictEqual(plan.nodes[1].command, [
+        const { config, torchrun } = splitNodeCommand(plan.nodes[1].command);
+        assert.deepStrictEqual(torchrun, [
             "torchrun",
             "--nnodes", "2",
             "--nproc-per-node", "1",
@@ -191,22 +223,48 @@ describe("planCluster", () => {
             "--rdzv-endpoint", "ddp-node-0:29500",
             "--rdzv-id", "ddpsim-dev-ddp",
             "--max-restarts", "3",
-            "train_ddp.py",
-            "--checkpoint-dir", "/checkpoints",
+            "/code/train_ddp.py",
         ]);
+        assert.deepStrictEqual(config, {
+            node: "ddp-node-1",
+            rank: 1,
+            controlDir: "/workspace/.ddpsim",
+            graceSeconds: 60,
+            failFastExitCodes: [2, 3],
+            failFastRepeats: 2,
+        });
         assert.deepStrictEqual(plan.nodes[1].env, {
             PYTHONUNBUFFERED: "1",
             PYTHONDONTWRITEBYTECODE: "1",
+            PYTHONPATH: "/code",
             NCCL_SOCKET_IFNAME: "eth0",
             GLOO_SOCKET_IFNAME: "eth0",
             TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+            DDPSIM_PROJECT: "ddpsim",
+            DDPSIM_STACK: "dev",
+            DDPSIM_CLUSTER: "ddp",
+            DDPSIM_NODE: "ddp-node-1",
+            DDPSIM_NODE_RANK: "1",
+            DDPSIM_NODES: "2",
+            DDPSIM_PROCS_PER_NODE: "1",
+            DDPSIM_WORK_DIR: "/workspace",
+            DDPSIM_CODE_DIR: "/code",
+            DDPSIM_CHECKPOINT_DIR: "/checkpoints",
             NODE_RANK: "1",
             NNODES: "2",
             MASTER_ADDR: "ddp-node-0",
             MASTER_PORT: "29500",
+            PET_NNODES: "2",
+            PET_NPROC_PER_NODE: "1",
+            PET_NODE_RANK: "1",
+            PET_MASTER_ADDR: "ddp-node-0",
+            PET_MASTER_PORT: "29500",
         });
+        assert.strictEqual(plan.runIdVariable, "DDPSIM_RUN_ID");
+        assert.strictEqual(plan.nodes[0].workingDir, "/workspace");
         assert.deepStrictEqual(plan.nodes[0].mounts, [
-            { type: "bind", source: "/home/user/project/training", target: "/workspace", readOnly: true },
+            { type: "bind", source: "/home/user/project/training", target: "/code", readOnly: true },
+            { type: "volume", source: "ddpsim-dev-ddp-checkpoints", target: "/workspace", readOnly: false },
             { type: "volume", source: "ddpsim-dev-ddp-checkpoints", target: "/checkpoints", readOnly: false },
         ]);
         assert.deepStrictEqual(plan.nodes[0].labels, {
@@ -215,35 +273,60 @@ describe("planCluster", () => {
             "ddpsim.cluster": "ddp",
             "ddpsim.rank": "0",
             "ddpsim.role": "master",
+            "ddpsim.node": "ddp-node-0",
+            "ddpsim.nodes": "2",
+            "ddpsim.gpus": "0",
         });
     });
 
-    it("mounts the dataset read-only and passes it to the script before the user's arguments", () => {
-        const plan = planCluster(
-            specOf({ datasetDir: "/srv/data", scriptArgs: ["--steps", "10"], env: { NCCL_DEBUG: "INFO" } }),
+    it("passes the script exactly its arguments; directories go in the environment, or as flags on request", () => {
+        const plain = planCluster(specOf({ datasetDir: "/srv/data", scriptArgs: ["10", "5", "--batch_size", "32"] }), identity);
+        assert.deepStrictEqual(splitNodeCommand(plain.nodes[0].command).torchrun.slice(-5), [
+            "/code/train_ddp.py", "10", "5", "--batch_size", "32",
+        ]);
+        assert.strictEqual(plain.nodes[0].env.DDPSIM_DATA_DIR, "/data");
+
+        const flags = planCluster(
+            specOf({ datasetDir: "/srv/data", scriptArgs: ["10"], checkpointDirArg: "--save-dir", dataDirArg: "--data" }),
             identity,
         );
-        assert.deepStrictEqual(plan.nodes[0].mounts[2], {
-            type: "bind",
-            source: "/srv/data",
-            target: "/data",
-            readOnly: true,
-        });
-        assert.deepStrictEqual(plan.nodes[0].command.slice(-7), [
-            "train_ddp.py", "--checkpoint-dir", "/checkpoints", "--data-dir", "/data", "--steps", "10",
+        assert.deepStrictEqual(splitNodeCommand(flags.nodes[1].command).torchrun.slice(-6), [
+            "/code/train_ddp.py", "10", "--save-dir", "/checkpoints", "--data", "/data",
         ]);
-        assert.strictEqual(plan.nodes[0].env.NCCL_DEBUG, "INFO");
+    });
+
+    it("starts a module with python -m, after the user's torchrun flags", () => {
+        const plan = planCluster(
+            specOf({ module: "app.train", torchrunArgs: ["--rdzv-conf", "join_timeout=900", "--tee=3"], scriptArgs: ["--lr", "0.1"] }),
+            identity,
+        );
+        assert.deepStrictEqual(splitNodeCommand(plan.nodes[0].command).torchrun.slice(13), [
+            "--rdzv-conf", "join_timeout=900", "--tee=3", "-m", "app.train", "--lr", "0.1",
+        ]);
+    });
+
+    it("names nodes so that torchrun's rendezvous order is the rank order (zero-padded past ten)", () => {
+        const twelve = planCluster(specOf({ nodes: 12 }), identity);
+        const hostnames = twelve.nodes.map((n) => n.hostname);
+        assert.deepStrictEqual(hostnames.slice(0, 3), ["ddp-node-00", "ddp-node-01", "ddp-node-02"]);
+        assert.strictEqual(hostnames[11], "ddp-node-11");
+        assert.deepStrictEqual([...hostnames].sort(), hostnames, "sorted names are in rank order");
+        assert.strictEqual(twelve.masterEndpoint, "ddp-node-00:29500");
+        assert.deepStrictEqual(twelve.nodes.map((n) => n.labels["ddpsim.rank"]), hostnames.map((_, i) => String(i)));
+        assert.strictEqual(twelve.nodes[11].env.NODE_RANK, "11");
+        assert.strictEqual(planCluster(specOf({ nodes: 10 }), identity).nodes[9].hostname, "ddp-node-9");
+        assert.strictEqual(planCluster(specOf({ nodes: 101 }), identity).nodes[7].hostname, "ddp-node-007");
     });
 
     it("mounts a dataset volume read-only instead of a folder", () => {
         const plan = planCluster(specOf({ datasetVolume: "imagenet-mini" }), identity);
-        assert.deepStrictEqual(plan.nodes[1].mounts[2], {
+        assert.deepStrictEqual(plan.nodes[1].mounts[3], {
             type: "volume",
             source: "imagenet-mini",
             target: "/data",
             readOnly: true,
         });
-        assert.deepStrictEqual(plan.nodes[1].command.slice(-2), ["--data-dir", "/data"]);
+        assert.strictEqual(plan.nodes[1].env.DDPSIM_DATA_DIR, "/data");
         assert.deepStrictEqual(errorsOf({ datasetVolume: "v", datasetDir: "/d" }), [
             {
                 propertyPath: "datasetVolume",

@@ -22,6 +22,7 @@ const SCHEMA_OF_KIND: Record<string, object> = {
     string: { type: "string" },
     boolean: { type: "boolean" },
     list: { type: "array", items: { type: "string", plain: true } },
+    integerList: { type: "array", items: { type: "number", plain: true } },
     map: { type: "object", additionalProperties: { type: "string", plain: true } },
 };
 

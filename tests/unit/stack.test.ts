@@ -4,6 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { DEFAULTS, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
+import { splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_SUFFIX, runStackProgram, useMocks } from "../support/pulumiMocks";
 import { REPO_ROOT, stackConfig } from "../support/stackFiles";
 
@@ -123,7 +124,7 @@ describe("the stack program (index.ts)", () => {
             (k) => !untyped.includes(STACK_CONFIG_KEYS[k as keyof typeof STACK_CONFIG_KEYS]),
         );
         assert.deepStrictEqual(Object.keys(schema).sort(), typed.sort());
-        const kinds: Record<string, string> = { integer: "integer", string: "string", boolean: "boolean", list: "array" };
+        const kinds: Record<string, string> = { integer: "integer", string: "string", boolean: "boolean", list: "array", integerList: "array" };
         for (const key of typed) {
             const kind = STACK_CONFIG_KEYS[key as keyof typeof STACK_CONFIG_KEYS];
             assert.strictEqual(schema[key].type, kinds[kind], `type of ${key}`);
@@ -149,7 +150,7 @@ describe("the package entry point", () => {
             [["0"], ["1"], ["2"]],
         );
         for (const c of containers) {
-            assert.deepStrictEqual(c.inputs.command.slice(0, 13), [
+            assert.deepStrictEqual(splitNodeCommand(c.inputs.command).torchrun.slice(0, 13), [
                 "torchrun",
                 "--nnodes", "3",
                 "--nproc-per-node", "1",

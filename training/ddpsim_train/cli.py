@@ -1,5 +1,6 @@
 """Command-line flags of train_ddp.py."""
 import argparse
+import os
 
 DEFAULT_BENCH_SIZES = "1K,4K,16K,64K,256K,1M,4M,16M,64M"
 
@@ -44,10 +45,12 @@ def build_parser():
         "torchrun --nproc-per-node 2 train_ddp.py --steps 100",
     )
     io = p.add_argument_group("files")
-    io.add_argument("--checkpoint-dir", default="/checkpoints",
-                    help="shared directory for checkpoints, metrics.jsonl, result.json (default /checkpoints)")
-    io.add_argument("--data-dir", default=None,
-                    help="optional dataset directory (see make_dataset.py); default: a synthetic dataset")
+    io.add_argument("--checkpoint-dir", default=os.environ.get("DDPSIM_CHECKPOINT_DIR", "/checkpoints"),
+                    help="shared directory for checkpoints, metrics.jsonl, result.json "
+                         "(default $DDPSIM_CHECKPOINT_DIR, else /checkpoints)")
+    io.add_argument("--data-dir", default=os.environ.get("DDPSIM_DATA_DIR") or None,
+                    help="optional dataset directory (see make_dataset.py); default $DDPSIM_DATA_DIR, else a "
+                         "synthetic dataset")
     io.add_argument("--checkpoint-every", type=positive_int, default=10, help="steps between checkpoints (default 10)")
     io.add_argument("--keep-checkpoints", type=positive_int, default=3, help="how many checkpoints to keep (default 3)")
 
@@ -83,6 +86,11 @@ def build_parser():
                       help="auto: nccl on CUDA, gloo on CPU")
     dist.add_argument("--timeout-seconds", type=positive_int, default=300,
                       help="process group timeout for collectives (default 300)")
+
+    debug = p.add_argument_group("testing the cluster")
+    debug.add_argument("--debug-perturb-rank", type=int, default=None, metavar="RANK",
+                       help="after the last step, change one parameter on this rank, so that the ranks disagree "
+                            "(tests the failure path)")
 
     bench = p.add_argument_group("all-reduce benchmark")
     bench.add_argument("--bench", action="store_true", help="measure all-reduce bandwidth and latency instead of training")

@@ -151,7 +151,9 @@ class Trainer:
                 if self.step % args.log_every == 0 or self.step == args.steps:
                     print(f"[ddpsim] {progress_line(self.step, args.steps, loss, rate, step_time, self.world)}",
                           flush=True)
-            if stop_now or self.step % args.checkpoint_every == 0 or self.step == args.steps:
+            # The last step is saved only once the ranks agree on it (_report_result): a restart must never
+            # resume from parameters that no two ranks share.
+            if stop_now or (self.step % args.checkpoint_every == 0 and self.step < args.steps):
                 self._save_snapshot()
             if stop_now:
                 stopped_by = stop.signal_name or "a signal on another rank"
@@ -174,6 +176,9 @@ class Trainer:
 
     def _report_result(self, nodes, timed_steps, timed_seconds, elapsed):
         args, denv = self.args, self.denv
+        if args.debug_perturb_rank == denv.rank:
+            with torch.no_grad():
+                next(self.raw_model.parameters()).view(-1)[0] += 1e-3
         mine = parameter_checksum(self.raw_model)
         gathered = all_gather_ints([int(mine, 16), denv.group_rank], self.device)
         checksums = [f"{c:015x}" for c, _ in gathered]
@@ -201,6 +206,8 @@ class Trainer:
             "elapsed_s": round(elapsed, 3),
             "torch": torch.__version__,
         }
+        if agree and self.resumed_from != self.step:
+            self._save_snapshot()
         if denv.is_main:
             verdict = "all ranks agree" if agree else "RANKS DISAGREE"
             print(f"[ddpsim] done: world size {self.world} ({result['nodes']} node(s)), step {self.step}, "
@@ -212,3 +219,19 @@ class Trainer:
                   flush=True)
             return EXIT_DISAGREE
         return 0
+
+
+def refuse_after_disagreement(checkpoint_dir, denv):
+    """A run whose ranks ended with different parameters has failed for good: no restart may resume it into a
+    success. result.json says so until someone deletes it."""
+    path = os.path.join(checkpoint_dir, "result.json")
+    try:
+        with open(path) as f:
+            earlier = json.load(f)
+    except (OSError, ValueError):
+        return
+    if earlier.get("agree") is False:
+        print(f"{denv.tag()} error: an earlier attempt of this run ended with ranks disagreeing on the parameters "
+              f"({earlier.get('rank_checksums')}); not resuming it. Delete {path} to train again.",
+              file=sys.stderr, flush=True)
+        sys.exit(EXIT_DISAGREE)

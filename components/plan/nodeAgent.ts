@@ -1,0 +1,24 @@
+import * as fs from "fs";
+import * as path from "path";
+import { ShapingConfig } from "./interconnect";
+
+/** The node agent's source (training/node_agent.py), run by every node as `python3 -c <source> <config> <command...>`. */
+export function nodeAgentSource(trainingDir: string): string {
+    return fs.readFileSync(path.join(trainingDir, "node_agent.py"), "utf8");
+}
+
+/** What one node's agent is told; see training/node_agent.py. */
+export interface NodeAgentConfig {
+    node: string;
+    rank: number;
+    controlDir: string;
+    graceSeconds: number;
+    failFastExitCodes: number[];
+    failFastRepeats: number;
+    shaping?: ShapingConfig;
+}
+
+/** The container command: the agent, its config as JSON, then the command it supervises (never re-parsed). */
+export function agentCommand(source: string, config: NodeAgentConfig, command: string[]): string[] {
+    return ["python3", "-c", source, JSON.stringify(config), ...command];
+}

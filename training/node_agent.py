@@ -1,0 +1,519 @@
+# ddpsim node agent: shapes the link, runs torchrun, stops deterministic failures, holds the stop grace period.
+"""The main process of every ddpsim node (PID 1 of its container), started as
+
+    python3 -c <this file> '<config json>' torchrun ...
+
+It stays out of the script's way: torchrun runs the user's script exactly as configured, and its output passes
+through unchanged. Around it the agent
+  1. applies the interconnect profile with tc, then drops NET_ADMIN before torchrun starts;
+  2. watches torchrun's failure reports: a worker that exits with one of `failFastExitCodes`, or fails with the
+     same error line `failFastRepeats` times in a row (not counting deaths by a signal and errors of the
+     distributed layer, which a restart can cure), stops the node for good: the agent prints one
+     `DDPSIM_VERDICT {json}` line, records the verdict in the shared working directory, ends torchrun and exits
+     with the worker's code. Every other node sees the record and stops too (exit 143). A Docker restart of a
+     stopped node only repeats its verdict;
+  3. on SIGTERM (docker stop, pulumi destroy), freezes torchrun, sends SIGTERM to the workers and lets them
+     finish for the whole grace period (torchrun alone would kill them after 30 s), then ends torchrun.
+Standard library only, Python >= 3.8: it runs in any image that has torchrun.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+EXIT_SHAPING_FAILED = 78  # EX_CONFIG: the profile cannot be applied here
+EXIT_STOPPED_BY_PEER = 143
+VERDICT_PREFIX = "DDPSIM_VERDICT"
+# What the agent keeps about itself, in the container's own filesystem (which a Docker restart keeps).
+STATE_DIR = "/tmp/.ddpsim-node"
+CAP_NET_ADMIN, PR_CAPBSET_DROP = 12, 24
+
+# torchrun's report of a failed worker (torch.distributed.elastic.multiprocessing.api), e.g.
+# "E1128 10:00:00.000000 45 torch/distributed/elastic/multiprocessing/api.py:869] failed (exitcode: 2) local_rank: 0 (pid: 51) of binary: /usr/bin/python3"
+WORKER_FAILED = re.compile(r"failed \(exitcode: (-?\d+)\) local_rank: (\d+) \(pid: (\d+)\)")
+# Lines that torchrun itself logs (glog style, or the older "[E ...]" style) and the summary of its own failure.
+TORCHRUN_LINE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ |\[[IWEF] |\[\d{4}-\d\d-\d\d )")
+TORCHRUN_NOISE = ("torch/distributed/elastic", "ChildFailedError", "torch.distributed.elastic", "[ddpsim")
+RANK_PREFIX = re.compile(r"^\[(rank|default)\d+\]:\s?")
+ARGPARSE_ERROR = re.compile(r"^\S+: error: ")
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|KeyError|StopIteration)(: |$)")
+# Errors of the distributed layer or the network: a peer died, a link broke, a rendezvous timed out. A restart
+# (torchrun's, Docker's) can cure them, so they never count as a deterministic failure.
+TRANSIENT = re.compile(
+    r"DistBackendError|DistNetworkError|DistStoreError|DistError|ProcessGroup|[Gg]loo|NCCL|[Rr]endezvous|"
+    r"Connection (reset|closed|refused|aborted)|Broken pipe|[Tt]imed? ?out|TimeoutError|[Ss]ocket|"
+    r"ECONNRESET|EPIPE|Signal \d+|SIGTERM|SIGKILL|Killed"
+)
+
+
+def log(message):
+    sys.stdout.write(f"[ddpsim {NODE}] {message}\n")
+    sys.stdout.flush()
+
+
+def script_line(line):
+    """The line as the script wrote it, or None for torchrun's own log lines and the agent's."""
+    line = RANK_PREFIX.sub("", line.rstrip("\r\n"))
+    if not line.strip() or TORCHRUN_LINE.match(line) or any(n in line for n in TORCHRUN_NOISE):
+        return None
+    return line
+
+
+def first_error_line(lines):
+    """The first error a reader would quote: an argparse error, a "can't open file", or the exception line that
+    ends a Python traceback (or stands alone). None when there is none."""
+    in_traceback = False
+    for raw in lines:
+        line = script_line(raw)
+        if line is None:
+            continue
+        if ARGPARSE_ERROR.match(line) or "can't open file" in line:
+            return line.strip()
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+            continue
+        if in_traceback and (line.startswith(" ") or line.startswith("\t") or line.startswith("During handling")
+                             or line.startswith("The above exception")):
+            continue
+        if in_traceback or EXCEPTION_LINE.match(line):
+            return line.strip()
+    return None
+
+
+class FailurePolicy:
+    """Decides, failure by failure, whether a node stops for good. What it remembers (the last error and how often
+    it came in a row) is kept in `state_path`, so that Docker's restarts of the container do not reset it."""
+
+    def __init__(self, fatal_exit_codes, repeats, state_path=None):
+        self.fatal_exit_codes = set(fatal_exit_codes)
+        self.repeats = repeats
+        self.state_path = state_path
+        self.last_signature, self.count = None, 0
+        if state_path is not None:
+            try:
+                with open(state_path) as f:
+                    saved = json.load(f)
+                self.last_signature, self.count = saved["signature"], int(saved["count"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+
+    def _remember(self, signature, count):
+        self.last_signature, self.count = signature, count
+        if self.state_path is None:
+            return
+        try:
+            os.makedirs(os.path.dirname(self.state_path), exist_ok=True)
+            with open(self.state_path, "w") as f:
+                json.dump({"signature": signature, "count": count}, f)
+        except OSError:
+            pass
+
+    def judge(self, exit_code, error_line):
+        """Returns (fatal, reason) for one failure of this node's workers."""
+        if exit_code < 0:
+            self._remember(None, 0)
+            return False, f"killed by signal {-exit_code}; restartable"
+        if exit_code in self.fatal_exit_codes:
+            return True, f"exit code {exit_code} is in failFastExitCodes {sorted(self.fatal_exit_codes)}"
+        if error_line is not None and TRANSIENT.search(error_line):
+            self._remember(None, 0)
+            return False, "an error of the distributed layer or the network; restartable"
+        signature = [exit_code, error_line]
+        count = self.count + 1 if signature == self.last_signature else 1
+        self._remember(signature, count)
+        if self.repeats > 0 and count >= self.repeats:
+            return True, f"the same error {count} times in a row (failFastRepeats {self.repeats})"
+        return False, f"failure {count} of {self.repeats} in a row with this error before the node stops"
+
+
+# -- verdicts shared between nodes ---------------------------------------------------------------------------
+
+def first_start_time(state_dir):
+    """When this container first started; a Docker restart keeps its filesystem, so this survives restarts."""
+    marker = os.path.join(state_dir, "first-start")
+    try:
+        with open(marker) as f:
+            return float(f.read().strip())
+    except (OSError, ValueError):
+        now = time.time()
+        try:
+            os.makedirs(state_dir, exist_ok=True)
+            with open(marker, "w") as f:
+                f.write(repr(now))
+        except OSError:
+            pass
+        return now
+
+
+class Verdicts:
+    """Verdict records in `<control dir>/<run id>/`; a record of another run, or (without a run id) one older than
+    this container, is not ours."""
+
+    def __init__(self, control_dir, run_id, first_start, own_fallback):
+        self.run_id = run_id
+        self.dir = os.path.join(control_dir, run_id or "no-run-id")
+        self.first_start = first_start
+        self.own_fallback = own_fallback  # the node's own verdict, also where the shared folder is not writable
+
+    def _relevant(self, record):
+        if record.get("runId", "") != self.run_id:
+            return False
+        return bool(self.run_id) or record.get("time", 0) >= self.first_start
+
+    def read_all(self):
+        found = []
+        try:
+            names = sorted(os.listdir(self.dir))
+        except OSError:
+            names = []
+        paths = [os.path.join(self.dir, n) for n in names if n.startswith("verdict-") and n.endswith(".json")]
+        for path in paths + [self.own_fallback]:
+            try:
+                with open(path) as f:
+                    record = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if self._relevant(record) and record not in found:
+                found.append(record)
+        return sorted(found, key=lambda r: r.get("time", 0))
+
+    def write(self, record):
+        data = json.dumps(record, sort_keys=True)
+        for path in (os.path.join(self.dir, f"verdict-{record['node']}.json"), self.own_fallback):
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                tmp = f"{path}.tmp-{os.getpid()}"
+                with open(tmp, "w") as f:
+                    f.write(data)
+                os.replace(tmp, path)
+            except OSError as error:
+                log(f"warning: cannot record the verdict in {path}: {error}")
+
+    def remove_other_runs(self):
+        """Records of earlier runs are of no use; a run id names the current one."""
+        if not self.run_id:
+            return
+        parent = os.path.dirname(self.dir)
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            return
+        for name in names:
+            if name == self.run_id:
+                continue
+            path = os.path.join(parent, name)
+            try:
+                for entry in os.listdir(path):
+                    os.unlink(os.path.join(path, entry))
+                os.rmdir(path)
+            except OSError:
+                pass
+
+
+# -- the link profile ------------------------------------------------------------------------------------------
+
+def apply_shaping(shaping):
+    """Runs the profile's tc commands; on failure prints the plan's one-line message and returns it."""
+    for command in shaping["commands"]:
+        try:
+            done = subprocess.run(command["argv"], capture_output=True, text=True)
+        except FileNotFoundError:
+            return shaping["missingTc"]
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).replace("\n", " ").strip()
+            if "qdisc kind is unknown" in output:
+                return command["missingQdisc"]
+            if "Operation not permitted" in output:
+                return shaping["denied"].replace("{uid}", str(os.getuid()))
+            return f"{command['failed']}{output}"
+    log(shaping["applied"])
+    if os.getuid() == 0:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_CAPBSET_DROP, CAP_NET_ADMIN, 0, 0, 0) != 0:
+            return f"ddpsim: cannot drop NET_ADMIN: {os.strerror(ctypes.get_errno())}"
+    return None
+
+
+# -- processes ---------------------------------------------------------------------------------------------------
+
+def children_of(pid):
+    """Pids whose parent is pid (torchrun's workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def process_state(pid):
+    """(state letter, raw wait status of a zombie or None), or (None, None) once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None, None
+    fields = stat[stat.rfind(")") + 2:].split()
+    state = fields[0]
+    status = int(fields[49]) if state == "Z" and len(fields) > 49 else None
+    return state, status
+
+
+class Agent:
+    def __init__(self, config, command):
+        self.config = config
+        self.command = command
+        state = config.get("stateDir", STATE_DIR)
+        self.policy = FailurePolicy(config.get("failFastExitCodes", [2]), config.get("failFastRepeats", 2),
+                                    os.path.join(state, "failures.json"))
+        self.verdicts = Verdicts(config["controlDir"], os.environ.get("DDPSIM_RUN_ID", ""), first_start_time(state),
+                                 os.path.join(state, "verdict.json"))
+        self.torchrun = None
+        self.lock = threading.Lock()
+        self.window = []  # the script's lines since the last failure, for the first error line
+        self.stopping = None  # why the agent is ending torchrun: "verdict", "peer", "signal"
+        self.exit_code = None
+        self.torchrun_status = None
+        self.worker_failures = 0
+
+    # output ------------------------------------------------------------------------------------------------
+    def pump(self, source, sink):
+        """Copies torchrun's output as it comes (progress bars need no newline) and feeds whole lines to the judge."""
+        pending = b""
+        while True:
+            chunk = os.read(source, 65536)
+            if not chunk:
+                break
+            if self.stopping in ("verdict", "peer"):
+                continue  # torchrun's own shutdown report after the agent ended it: noise
+            sink.write(chunk)
+            sink.flush()
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self.on_line(line.decode("utf-8", "replace"))
+        if pending:
+            self.on_line(pending.decode("utf-8", "replace"))
+
+    def on_line(self, line):
+        failed = WORKER_FAILED.search(line)
+        with self.lock:
+            if failed is None:
+                if script_line(line) is not None:
+                    self.window.append(line)
+                    del self.window[:-400]
+                return
+            error = first_error_line(self.window)
+            self.window = []
+        self.on_failure(int(failed.group(1)), error, f"local rank {failed.group(2)}")
+
+    def on_failure(self, exit_code, error, who):
+        self.worker_failures += 1
+        if self.stopping is not None:
+            return
+        fatal, reason = self.policy.judge(exit_code, error)
+        if not fatal:
+            log(f"{who} failed with exit code {exit_code}{f' ({error})' if error else ''}: {reason}")
+            return
+        record = {
+            "node": NODE,
+            "rank": self.config["rank"],
+            "exitCode": exit_code,
+            "error": error or f"exit code {exit_code}",
+            "reason": reason,
+            "time": round(time.time(), 3),
+            "runId": self.verdicts.run_id,
+        }
+        self.verdicts.write(record)
+        self.announce(record)
+        self.stop_torchrun("verdict", exit_code)
+
+    def announce(self, record):
+        shown = {k: v for k, v in record.items() if k != "runId"}
+        if "stoppedBy" in record:
+            log(f"stopping: {record['stoppedBy']} failed for good ({record['error']})")
+        else:
+            log(f"stopping for good, not retried: {record['error']} (exit code {record['exitCode']}; {record['reason']})")
+        sys.stdout.write(f"{VERDICT_PREFIX} {json.dumps(shown, sort_keys=True)}\n")
+        sys.stdout.flush()
+
+    # peers -----------------------------------------------------------------------------------------------------
+    def peer_verdict(self):
+        for record in self.verdicts.read_all():
+            return record
+        return None
+
+    def watch_peers(self):
+        while self.stopping is None and self.exit_code is None:
+            record = self.peer_verdict()
+            if record is not None and record["node"] != NODE:
+                self.announce_peer(record)
+                self.stop_torchrun("peer", EXIT_STOPPED_BY_PEER)
+                return
+            time.sleep(1.0)
+
+    def announce_peer(self, record):
+        self.announce({"node": NODE, "rank": self.config["rank"], "exitCode": EXIT_STOPPED_BY_PEER,
+                       "error": record["error"], "reason": f"{record['node']} failed", "stoppedBy": record["node"],
+                       "time": round(time.time(), 3), "runId": self.verdicts.run_id})
+
+    # stopping --------------------------------------------------------------------------------------------------
+    def stop_torchrun(self, why, exit_code):
+        with self.lock:
+            if self.stopping is not None:
+                return
+            self.stopping, self.exit_code = why, exit_code
+        process = self.torchrun
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        threading.Timer(15.0, self._kill_group).start()
+
+    def _kill_group(self):
+        if self.torchrun is not None and self.torchrun_status is None:
+            try:
+                os.killpg(self.torchrun.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def on_signal(self, signum, _frame):
+        name = signal.Signals(signum).name
+        with self.lock:
+            if self.stopping is not None:
+                return
+            self.stopping = "signal"
+        threading.Thread(target=self.graceful_stop, args=(name,), daemon=True).start()
+
+    def graceful_stop(self, name):
+        """torchrun kills its workers 30 s after SIGTERM; frozen, it cannot, and the workers get the whole grace."""
+        grace = float(self.config.get("graceSeconds", 30))
+        deadline = time.monotonic() + max(grace - 3.0, 1.0)
+        process = self.torchrun
+        if process is None:
+            os._exit(EXIT_STOPPED_BY_PEER)
+        workers = children_of(process.pid)
+        log(f"{name}: asking {len(workers)} worker(s) to stop; up to {grace:.0f} s to finish")
+        try:
+            os.kill(process.pid, signal.SIGSTOP)
+        except OSError:
+            pass
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        statuses = {}
+        while time.monotonic() < deadline and len(statuses) < len(workers):
+            for pid in workers:
+                if pid in statuses:
+                    continue
+                state, status = process_state(pid)
+                if state is None or state == "Z":
+                    statuses[pid] = status
+            time.sleep(0.2)
+        clean = len(statuses) == len(workers) and all(s == 0 for s in statuses.values())
+        self.exit_code = 0 if clean and workers else EXIT_STOPPED_BY_PEER
+        for sig in (signal.SIGCONT, signal.SIGTERM):
+            try:
+                os.kill(process.pid, sig)
+            except OSError:
+                pass
+        threading.Timer(max(deadline - time.monotonic(), 0) + 2.0, self._kill_group).start()
+
+    # main ------------------------------------------------------------------------------------------------------
+    def run(self):
+        earlier = self.peer_verdict()
+        if earlier is not None:
+            if earlier["node"] == NODE:
+                log(f"not starting again: this node failed for good ({earlier['error']}); a new run starts with "
+                    "a new deployment (pulumi up after a change, or destroy and up)")
+                return int(earlier["exitCode"])
+            self.announce_peer(earlier)
+            return EXIT_STOPPED_BY_PEER
+        if self.config.get("rank") == 0:
+            self.verdicts.remove_other_runs()
+
+        shaping = self.config.get("shaping")
+        if shaping:
+            problem = apply_shaping(shaping)
+            if problem is not None:
+                sys.stderr.write(problem + "\n")
+                sys.stderr.flush()
+                self.on_failure_before_start(EXIT_SHAPING_FAILED, problem)
+                return EXIT_SHAPING_FAILED
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.on_signal)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self.torchrun = subprocess.Popen(self.command, stdout=out_w, stderr=err_w, start_new_session=True)
+        os.close(out_w)
+        os.close(err_w)
+        pumps = [threading.Thread(target=self.pump, args=(out_r, sys.stdout.buffer), daemon=True),
+                 threading.Thread(target=self.pump, args=(err_r, sys.stderr.buffer), daemon=True)]
+        for t in pumps:
+            t.start()
+        threading.Thread(target=self.watch_peers, daemon=True).start()
+
+        code = self.reap_until_torchrun_exits()
+        for t in pumps:
+            t.join(timeout=5)
+        if self.stopping in ("verdict", "peer", "signal") and self.exit_code is not None:
+            return self.exit_code
+        if code in self.policy.fatal_exit_codes and self.stopping is None and not self.worker_failures:
+            # torchrun itself failed before any worker did: its usage error (exit 2) is as final as a script's.
+            with self.lock:
+                error = first_error_line(self.window)
+            self.on_failure_before_start(code, error or f"torchrun exited {code}",
+                                         f"torchrun exit code {code} is in failFastExitCodes")
+        return code
+
+    def on_failure_before_start(self, exit_code, error, reason="a configuration the node cannot run"):
+        record = {"node": NODE, "rank": self.config["rank"], "exitCode": exit_code, "error": error,
+                  "reason": reason, "time": round(time.time(), 3), "runId": self.verdicts.run_id}
+        self.verdicts.write(record)
+        self.announce(record)
+
+    def reap_until_torchrun_exits(self):
+        """PID 1 adopts orphans: reap everything, and keep torchrun's own status."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                return self.torchrun_status if self.torchrun_status is not None else 1
+            except InterruptedError:
+                continue
+            if pid == self.torchrun.pid:
+                self.torchrun.returncode = 0  # keep Popen from waiting on a reaped pid
+                self.torchrun_status = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") \
+                    else (-(status & 0x7F) if status & 0x7F else status >> 8)
+                code = self.torchrun_status
+                return 128 - code if code < 0 else code
+
+
+def main():
+    global NODE
+    config = json.loads(sys.argv[1])
+    NODE = config["node"]
+    command = sys.argv[2:]
+    sys.exit(Agent(config, command).run())
+
+
+NODE = "node"
+if __name__ == "__main__" and len(sys.argv) > 2:
+    main()
