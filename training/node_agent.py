@@ -40,6 +40,8 @@ TORCHRUN_LINE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ |\[[IWEF] |
 TORCHRUN_NOISE = ("torch/distributed/elastic", "ChildFailedError", "torch.distributed.elastic", "[ddpsim")
 RANK_PREFIX = re.compile(r"^\[(rank|default)\d+\]:\s?")
 ARGPARSE_ERROR = re.compile(r"^\S+: error: ")
+# "error: ...", "[rank 1/2] error: ...", "FATAL: ..." at the start of a line (not "val error: 0.12" in a metrics line).
+ERROR_PREFIX = re.compile(r"^(\[[^\]]*\]\s*)?(error|fatal)\b\s*:", re.IGNORECASE)
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|KeyError|StopIteration)(: |$)")
 # Errors of the distributed layer or the network: a peer died, a link broke, a rendezvous timed out. A restart
 # (torchrun's, Docker's) can cure them, so they never count as a deterministic failure.
@@ -71,7 +73,7 @@ def first_error_line(lines):
         line = script_line(raw)
         if line is None:
             continue
-        if ARGPARSE_ERROR.match(line) or "can't open file" in line:
+        if ARGPARSE_ERROR.match(line) or ERROR_PREFIX.match(line) or "can't open file" in line:
             return line.strip()
         if line.startswith("Traceback (most recent call last)"):
             in_traceback = True
