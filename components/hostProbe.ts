@@ -7,10 +7,14 @@
 import { execFileSync, spawnSync } from "child_process";
 import { dockerSocketPath, isLocalDockerHost, localGpuPool, LocalGpuProbe } from "./plan/gpuPool";
 
-/** The two readings, replaceable in tests. Each throws an Error whose message says what went wrong. */
+/** The readings, replaceable in tests. Each throws an Error whose message says what went wrong. */
 export interface HostCommands {
     nvidiaSmiList(): string;
     dockerInfo(socketPath: string): unknown;
+    /** The engine's running containers that carry ddpsim GPU labels (GET /containers/json). */
+    runningGpuContainers(socketPath: string): { Labels?: Record<string, string> }[];
+    /** GET /images/{name}/json: the image, or { message } when the engine has none of that name. */
+    imageInspect(socketPath: string, name: string): { Id?: string };
 }
 
 const TIMEOUT_MS = 15_000;
@@ -32,29 +36,102 @@ export const hostCommands: HostCommands = {
         }
     },
     dockerInfo(socketPath: string) {
-        // The engine's GET /info over its socket, in a child so that planning stays synchronous; no docker CLI needed.
-        const script =
-            'require("http").get({ socketPath: process.argv[1], path: "/info" }, (r) => { let b = ""; ' +
-            'r.on("data", (d) => (b += d)); r.on("end", () => process.stdout.write(b)); })' +
-            '.on("error", (e) => { process.stderr.write(e.message); process.exit(1); });';
-        const child = spawnSync(process.execPath, ["-e", script, socketPath], { encoding: "utf8", timeout: TIMEOUT_MS });
-        if (child.status !== 0) {
-            throw new Error(`the Docker engine at ${socketPath} did not answer: ${firstLine(child.stderr) || child.error}`);
-        }
-        return JSON.parse(child.stdout);
+        return dockerGet(socketPath, "/info");
+    },
+    runningGpuContainers(socketPath: string) {
+        const filters = encodeURIComponent(JSON.stringify({ label: [GPU_LABEL], status: ["running"] }));
+        return dockerGet(socketPath, `/containers/json?filters=${filters}`) as { Labels?: Record<string, string> }[];
+    },
+    imageInspect(socketPath: string, name: string) {
+        return dockerGet(socketPath, `/images/${encodeURIComponent(name)}/json`) as { Id?: string };
     },
 };
 
+/** A GET on the engine's API over its socket, in a child so that planning stays synchronous; no docker CLI needed. */
+function dockerGet(socketPath: string, apiPath: string): unknown {
+    const script =
+        'require("http").get({ socketPath: process.argv[1], path: process.argv[2] }, (r) => { let b = ""; ' +
+        'r.on("data", (d) => (b += d)); r.on("end", () => process.stdout.write(b)); })' +
+        '.on("error", (e) => { process.stderr.write(e.message); process.exit(1); });';
+    const child = spawnSync(process.execPath, ["-e", script, socketPath, apiPath], { encoding: "utf8", timeout: TIMEOUT_MS });
+    if (child.status !== 0) {
+        throw new Error(`the Docker engine at ${socketPath} did not answer: ${firstLine(child.stderr) || child.error}`);
+    }
+    return JSON.parse(child.stdout);
+}
+
+const GPU_LABEL = "ddpsim.gpus";
+
+/** A local image's id, or why it cannot be used; undefined when the engine cannot be asked (it is not running). */
+export function localImage(
+    dockerHost: string | undefined,
+    name: string,
+    commands: HostCommands = hostCommands,
+): { ok: true; id: string } | { ok: false; reason: string } | undefined {
+    let found: { Id?: string } | undefined;
+    try {
+        found = commands.imageInspect(dockerSocketPath(dockerHost), name);
+    } catch {
+        return undefined;
+    }
+    if (found?.Id === undefined) {
+        return {
+            ok: false,
+            reason:
+                `names an image the Docker host does not have, and imageMode "local" never pulls: build it first ` +
+                `(the CPU image: bash training/cpu-image/build.sh), or set imageMode to "registry" or "build"`,
+        };
+    }
+    return { ok: true, id: found.Id };
+}
+
+/** The labels that name one cluster: its own running containers do not make its GPUs busy. */
+export interface ClusterLabels {
+    owner: string;
+    project: string;
+    stack: string;
+    cluster: string;
+}
+
+/** GPU ids bound to running ddpsim containers of other clusters, from their labels. */
+export function busyGpuIds(containers: { Labels?: Record<string, string> }[], self: ClusterLabels): string[] {
+    const busy = new Set<string>();
+    for (const { Labels: labels = {} } of containers) {
+        const mine =
+            labels["ddpsim.owner"] === self.owner &&
+            labels["ddpsim.project"] === self.project &&
+            labels["ddpsim.stack"] === self.stack &&
+            labels["ddpsim.cluster"] === self.cluster;
+        if (mine) continue;
+        for (const id of (labels[GPU_LABEL] ?? "").split(",")) if (id !== "") busy.add(id);
+    }
+    return [...busy].sort();
+}
+
 const cache = new Map<string, LocalGpuProbe>();
 
-/** This machine's GPU pool for the Docker host given (config `docker:host` or DOCKER_HOST), or why there is none. */
-export function probeLocalGpus(dockerHost: string | undefined, commands: HostCommands = hostCommands): LocalGpuProbe {
+/**
+ * This machine's GPU pool for the Docker host given (config `docker:host` or DOCKER_HOST), less the GPUs that
+ * running ddpsim containers of other clusters hold, or why there is none.
+ */
+export function probeLocalGpus(
+    dockerHost: string | undefined,
+    self: ClusterLabels,
+    commands: HostCommands = hostCommands,
+): LocalGpuProbe {
     const key = dockerHost ?? "";
     const cached = commands === hostCommands ? cache.get(key) : undefined;
-    if (cached !== undefined) return cached;
-    const result = readPool(dockerHost, commands);
-    if (commands === hostCommands) cache.set(key, result);
-    return result;
+    const pool = cached ?? readPool(dockerHost, commands);
+    if (commands === hostCommands) cache.set(key, pool);
+    if (!pool.ok) return pool;
+    let busy: string[];
+    try {
+        busy = busyGpuIds(commands.runningGpuContainers(dockerSocketPath(dockerHost)), self);
+    } catch (err) {
+        return { ok: false, reason: (err as Error).message };
+    }
+    const free = pool.ids.filter((id) => !busy.includes(id));
+    return busy.length === 0 ? pool : { ok: true, ids: free, busy: pool.ids.filter((id) => busy.includes(id)) };
 }
 
 function readPool(dockerHost: string | undefined, commands: HostCommands): LocalGpuProbe {

@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { checkStackConfig, ClusterPlan, planCluster, PropertyError } from "../components/plan";
-import { probeLocalGpus } from "../components/hostProbe";
+import { hostReading } from "../components/hostReading";
+import { defaultOwner } from "../components/owner";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
 import { runMain } from "./runMain";
 
@@ -68,17 +69,19 @@ export function planStack(
     projectDir: string,
     clusterName: string = STACK_CLUSTER_NAME,
 ): { ok: true; plan: ClusterPlan } | { ok: false; message: string; errors: PropertyError[] } {
+    const owner = files.config.owner ?? defaultOwner();
+    const identity = { owner, project: files.project, stack: files.stack, name: clusterName };
     const checked = checkStackConfig({
         namespace: files.project,
         stack: files.stack,
         get: (key) => files.config[key],
         presentKeys: files.presentKeys,
         baseDir: projectDir,
-        options: { localGpus: () => probeLocalGpus(files.dockerHost) },
+        options: hostReading(files.dockerHost, identity),
         extraErrors: files.errors,
     });
     if (!checked.ok) return checked;
-    const plan = planCluster(checked.spec, { project: files.project, stack: files.stack, name: clusterName });
+    const plan = planCluster(checked.spec, identity);
     return { ok: true, plan };
 }
 

@@ -27,6 +27,7 @@ import time
 
 EXIT_SHAPING_FAILED = 78  # EX_CONFIG: the profile cannot be applied here
 EXIT_STOPPED_BY_PEER = 143
+EXIT_CANNOT_START = 126
 VERDICT_PREFIX = "DDPSIM_VERDICT"
 # What the agent keeps about itself, in the container's own filesystem (which a Docker restart keeps).
 STATE_DIR = "/tmp/.ddpsim-node"
@@ -242,6 +243,43 @@ def apply_shaping(shaping):
 
 
 # -- processes ---------------------------------------------------------------------------------------------------
+
+def switch_user(spec):
+    """A preexec function that becomes `uid[:gid]` or `name[:group]` (after shaping as root), or None."""
+    if not spec:
+        return None
+    import grp
+    import pwd
+    if spec == "@workspace":
+        owner = os.stat(".")
+        if owner.st_uid == 0:
+            return None
+        spec = f"{owner.st_uid}:{owner.st_gid}"
+    name, _, group = spec.partition(":")
+    entry = None
+    if name.isdigit():
+        uid = int(name)
+        try:
+            entry = pwd.getpwuid(uid)
+        except KeyError:
+            pass
+    else:
+        entry = pwd.getpwnam(name)
+        uid = entry.pw_uid
+    if group:
+        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    else:
+        gid = entry.pw_gid if entry is not None else uid
+    home = entry.pw_dir if entry is not None else "/tmp"
+
+    def become():
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+        os.environ["HOME"] = home
+
+    return become
+
 
 def children_of(pid):
     """Pids whose parent is pid (torchrun's workers)."""
@@ -463,7 +501,14 @@ class Agent:
             signal.signal(sig, self.on_signal)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        self.torchrun = subprocess.Popen(self.command, stdout=out_w, stderr=err_w, start_new_session=True)
+        try:
+            self.torchrun = subprocess.Popen(self.command, stdout=out_w, stderr=err_w, start_new_session=True,
+                                             preexec_fn=switch_user(self.config.get("runAs")))
+        except (OSError, KeyError, subprocess.SubprocessError) as error:
+            problem = f"ddpsim: cannot start {self.command[0]} as user {self.config.get('runAs') or 'of the image'}: {error}"
+            sys.stderr.write(problem + "\n")
+            self.on_failure_before_start(EXIT_CANNOT_START, problem, "the node cannot start torchrun")
+            return EXIT_CANNOT_START
         os.close(out_w)
         os.close(err_w)
         pumps = [threading.Thread(target=self.pump, args=(out_r, sys.stdout.buffer), daemon=True),

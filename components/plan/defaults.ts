@@ -17,6 +17,7 @@ export const DEFAULTS = {
     interconnect: "ideal",
     failFastExitCodes: [2, 3],
     failFastRepeats: 2,
+    allowSystemPaths: false,
 } as const;
 
 /**

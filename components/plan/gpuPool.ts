@@ -22,7 +22,7 @@ export interface LocalGpu {
 export const AUTO_GPU_POOL = "auto";
 
 /** What reading this machine's GPUs gave: the pool, or why there is none. */
-export type LocalGpuProbe = { ok: true; ids: string[] } | { ok: false; reason: string };
+export type LocalGpuProbe = { ok: true; ids: string[]; busy?: string[] } | { ok: false; reason: string };
 
 const GPU_LINE = /^GPU (\d+): (.*?) \(UUID: (GPU-[0-9A-Fa-f-]+)\)\s*$/;
 // "  MIG 3g.40gb     Device  0: (UUID: MIG-<uuid>)"; drivers before R470: "MIG-GPU-<uuid>/<gi>/<ci>".

@@ -232,13 +232,18 @@ export function shapingConfig(plan: InterconnectPlan, iface: string): ShapingCon
     };
 }
 
-/**
- * Capabilities Docker grants by default that no training needs: raw sockets, device nodes, audit, chroot,
- * file capabilities. Every node drops them.
- */
-export const DROPPED_CAPABILITIES = ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"] as const;
+/** What a node running as root may need on files (a volume first written by another uid); nothing else. */
+export const ROOT_FILE_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER"] as const;
 
-/** Capabilities of a node: NET_ADMIN only when a profile shapes its interface. */
-export function nodeCapabilities(plan: InterconnectPlan): { adds: string[]; drops: string[] } {
-    return { adds: plan.shaped ? ["NET_ADMIN"] : [], drops: [...DROPPED_CAPABILITIES] };
+/**
+ * Capabilities of a node: it drops ALL of Docker's defaults and adds back only what it needs. A root node keeps
+ * the file capabilities; a shaped node (started as root) also gets NET_ADMIN for tc, SETPCAP to drop NET_ADMIN
+ * again before torchrun starts, and SETUID/SETGID for its agent to switch to the training's user. A node that runs as `user` from
+ * the start (no shaping) needs none: a non-root process has no effective capabilities anyway.
+ */
+export function nodeCapabilities(plan: InterconnectPlan, user?: string): { adds: string[]; drops: string[] } {
+    const adds: string[] = [];
+    if (plan.shaped || user === undefined || /^0(:|$)|^root(:|$)/.test(user)) adds.push(...ROOT_FILE_CAPABILITIES);
+    if (plan.shaped) adds.push("NET_ADMIN", "SETPCAP", "SETUID", "SETGID");
+    return { adds, drops: ["ALL"] };
 }

@@ -1,3 +1,13 @@
+import { createHash } from "crypto";
+
+/**
+ * Six hex digits that tell apart clusters whose readable names coincide: another owner's `dev` stack, or the
+ * clusters `team/a` and `team-a` (both `team-a` once sanitised). Stable: the same identity gives the same digits.
+ */
+export function identityTag(owner: string, project: string, stack: string, name: string): string {
+    return createHash("sha256").update([owner, project, stack, name].join("\0")).digest("hex").slice(0, 6);
+}
+
 /** Docker object names: letters, digits, `_`, `.`, `-`, starting with a letter or digit. */
 export function dockerName(...parts: string[]): string {
     const joined = parts.join("-").replace(/[^a-zA-Z0-9_.-]+/g, "-").replace(/^[^a-zA-Z0-9]+/, "");

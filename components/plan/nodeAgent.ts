@@ -16,6 +16,8 @@ export interface NodeAgentConfig {
     failFastExitCodes: number[];
     failFastRepeats: number;
     shaping?: ShapingConfig;
+    /** After shaping (as root), the user torchrun runs as; "@workspace" is the working directory's owner. */
+    runAs?: string;
 }
 
 /** The container command: the agent, its config as JSON, then the command it supervises (never re-parsed). */

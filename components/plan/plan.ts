@@ -2,7 +2,7 @@ import { CONTAINER_INTERFACE, CONTAINER_PATHS } from "./defaults";
 import { allocateGpus } from "./gpus";
 import { nodeCapabilities, shapingConfig } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
-import { dockerName, hostLabel, nodeName } from "./names";
+import { dockerName, hostLabel, identityTag, nodeName } from "./names";
 import { agentCommand, nodeAgentSource } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
 import { packageTrainingDir } from "./validate";
@@ -11,6 +11,9 @@ export const LABEL_PREFIX = "ddpsim";
 
 /** The variable that carries a target's id of one deployment of the nodes (see the node agent). */
 export const RUN_ID_VARIABLE = "DDPSIM_RUN_ID";
+
+/** The node agent's `runAs` for "whoever owns the working directory". */
+export const RUN_AS_WORKSPACE_OWNER = "@workspace";
 
 let agentSource: string | undefined;
 function nodeAgent(): string {
@@ -67,19 +70,24 @@ function runContract(spec: ClusterSpec, identity: ClusterIdentity, rank: number,
 
 /** Turns a validated spec into everything the cluster declares, one entry per node. Pure. */
 export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): ClusterPlan {
-    const namePrefix = dockerName(identity.project, identity.stack, identity.name);
+    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.name);
+    const namePrefix = dockerName(identity.project, identity.stack, identity.name, tag);
     const masterHost = hostLabel(identity.name, nodeName(0, spec.nodes));
     const masterEndpoint = `${masterHost}:${spec.masterPort}`;
     const rendezvousId = namePrefix;
     const checkpointVolumeName = spec.checkpointVolumeName ?? `${namePrefix}-checkpoints`;
     const labels = {
+        [`${LABEL_PREFIX}.owner`]: identity.owner,
         [`${LABEL_PREFIX}.project`]: identity.project,
         [`${LABEL_PREFIX}.stack`]: identity.stack,
         [`${LABEL_PREFIX}.cluster`]: identity.name,
     };
     const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId);
     const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
-    const capabilities = nodeCapabilities(spec.interconnect);
+    const capabilities = nodeCapabilities(spec.interconnect, spec.user);
+    // A shaped node starts as root (tc needs it); its agent then runs torchrun as `user`, or as the owner of the
+    // working directory (the image's own user in ddpsim's images, whose folders a fresh volume inherits).
+    const containerUser = shaping !== undefined ? "0:0" : spec.user;
     const mounts = mountsOf(spec, checkpointVolumeName);
     const gpus = allocateGpus(spec.nodes, spec.gpusPerNode, spec.gpuIds);
 
@@ -114,11 +122,14 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
                     failFastExitCodes: spec.failFastExitCodes,
                     failFastRepeats: spec.failFastRepeats,
                     ...(shaping !== undefined ? { shaping } : {}),
+                    ...(shaping !== undefined ? { runAs: spec.user ?? RUN_AS_WORKSPACE_OWNER } : {}),
                 },
                 torchrun,
             ),
             mounts,
             capabilities,
+            ...(containerUser !== undefined ? { user: containerUser } : {}),
+            securityOpts: ["no-new-privileges:true"],
             workingDir: CONTAINER_PATHS.workspace,
             labels: {
                 ...labels,

@@ -14,6 +14,8 @@ export interface ClusterSpec {
     gpuSharing: boolean;
     procsPerNode: number;
     image: string;
+    /** The local image's id, when imageMode is "local" and the Docker host could be asked. */
+    imageId?: string;
     imageMode: ImageMode;
     /** Absolute path of the Dockerfile folder (imageMode "build"). */
     imageContext: string;
@@ -42,6 +44,12 @@ export interface ClusterSpec {
     /** A named Docker volume mounted read-only at /data (instead of datasetDir). */
     datasetVolume?: string;
     checkpointVolumeName?: string;
+    /** Who owns the cluster's host-level names; undefined means the caller's default (the OS user). */
+    owner?: string;
+    /** The user the training runs as (`uid[:gid]` or a name); undefined is the image's default user. */
+    user?: string;
+    /** Allow system folders (/, /etc, /proc, the Docker socket, ...) as codeDir or datasetDir. */
+    allowSystemPaths: boolean;
     retainCheckpoints: boolean;
     masterPort: number;
     maxRestarts: number;
@@ -53,8 +61,10 @@ export interface ClusterSpec {
     interconnect: InterconnectPlan;
 }
 
-/** Where the cluster lives; together these make Docker names unique on one host. */
+/** Whose cluster it is and where it lives; together these make every Docker name unique on one host. */
 export interface ClusterIdentity {
+    /** Who deploys it (`owner`, by default the OS user name): two people's `dev` stacks on one host never share. */
+    owner: string;
     project: string;
     stack: string;
     /** The Pulumi resource name of the cluster. */
@@ -82,8 +92,12 @@ export interface NodePlan {
     command: string[];
     mounts: MountPlan[];
     labels: Record<string, string>;
-    /** Linux capabilities added to and dropped from Docker's default set. */
+    /** Linux capabilities: every node drops ALL and adds back only these. */
     capabilities: { adds: string[]; drops: string[] };
+    /** The container's user (`uid[:gid]` or a name); undefined is the image's default user. */
+    user?: string;
+    /** Docker security options (no-new-privileges). */
+    securityOpts: string[];
     /** The node's working directory (the shared, writable workspace). */
     workingDir: string;
 }
@@ -99,7 +113,7 @@ export interface HealthcheckPlan {
 export interface ClusterPlan {
     spec: ClusterSpec;
     identity: ClusterIdentity;
-    /** `project-stack-name`, sanitised; every Docker name of the cluster starts with it. */
+    /** `project-stack-name-<hash of owner, project, stack, name>`: every Docker name of the cluster starts with it. */
     namePrefix: string;
     networkNameBase: string;
     checkpointVolumeName: string;

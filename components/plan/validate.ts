@@ -22,9 +22,32 @@ export interface ResolveOptions {
      * refused: pure callers cannot read the machine.
      */
     localGpus?: () => LocalGpuProbe;
+    /** Whether a host folder exists, when the Docker host is this machine; without it folders are not checked. */
+    pathExists?: (absolutePath: string) => boolean;
+    /**
+     * A local image's id (imageMode "local"), or why it cannot be used; undefined when the engine cannot be asked.
+     * Without it, images are referenced by name.
+     */
+    localImage?: (name: string) => { ok: true; id: string } | { ok: false; reason: string } | undefined;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const USER_SPEC = /^([a-z_][a-z0-9_.-]*|\d+)(:([a-z_][a-z0-9_.-]*|\d+))?$/i;
+/** [registry[:port]/]path[:tag][@digest], lower-case path components, as Docker's reference grammar has it. */
+const IMAGE_REFERENCE =
+    /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
+
+/** System folders that never belong in a node: the whole host, its config, kernel interfaces, Docker itself. */
+const SYSTEM_PREFIXES = ["/etc", "/proc", "/sys", "/dev", "/boot", "/run", "/var/run", "/var/lib/docker"];
+const SYSTEM_EXACT = ["/", "/root", "/home", "/usr", "/var", "/bin", "/sbin", "/lib"];
+
+/** How to name a system path, or undefined when the path is an ordinary folder. */
+export function systemPath(absolute: string): string | undefined {
+    if (SYSTEM_EXACT.includes(absolute)) return absolute === "/" ? "the host's root folder /" : `the system folder ${absolute}`;
+    const prefix = SYSTEM_PREFIXES.find((p) => absolute === p || absolute.startsWith(`${p}/`));
+    if (prefix === undefined) return undefined;
+    return absolute.endsWith("docker.sock") ? `the Docker socket ${absolute}` : `inside the system folder ${prefix}`;
+}
 
 function show(value: unknown): string {
     if (typeof value === "string") return JSON.stringify(value);
@@ -187,6 +210,9 @@ export function resolveClusterSpec(
     const datasetDir = read.nonEmptyString("datasetDir", undefined);
     const datasetVolume = read.nonEmptyString("datasetVolume", undefined);
     const checkpointVolumeName = read.nonEmptyString("checkpointVolumeName", undefined);
+    const owner = read.nonEmptyString("owner", undefined);
+    const user = read.nonEmptyString("user", undefined);
+    const allowSystemPaths = read.boolean("allowSystemPaths", DEFAULTS.allowSystemPaths);
     const retainCheckpoints = read.boolean("retainCheckpoints", DEFAULTS.retainCheckpoints);
     const masterPort = read.integer("masterPort", DEFAULTS.masterPort, 1, 65535);
     const maxRestarts = read.integer("maxRestarts", DEFAULTS.maxRestarts, 0, 100);
@@ -217,17 +243,21 @@ export function resolveClusterSpec(
     if (gpusPerNode > 0 && raw.procsPerNode !== undefined && procsPerNode > gpusPerNode) {
         read.fail("procsPerNode", `must not exceed gpusPerNode (${gpusPerNode}): NCCL refuses two ranks on one GPU of a node`);
     }
+    let autoProbe: LocalGpuProbe | undefined;
     if (autoPool && gpusPerNode > 0) {
         const probe = options.localGpus?.() ?? {
             ok: false,
             reason: "this caller cannot read the machine's GPUs (the stack program and DdpCluster can)",
         };
+        autoProbe = probe;
         if (probe.ok) gpuIds = probe.ids;
         else read.fail("gpuIds", `is ["${AUTO_GPU_POOL}"] (this machine's GPUs), but ${probe.reason}`);
     }
     if (gpuIds !== undefined) {
+        const busy = autoPool && autoProbe?.ok ? autoProbe.busy ?? [] : [];
+        const held = busy.length > 0 ? `; ${busy.length} more (${busy.join(", ")}) are held by running ddpsim containers` : "";
         const poolText = autoPool
-            ? `is ["${AUTO_GPU_POOL}"], and this machine has ${gpuIds.length} GPU(s) (${gpuIds.join(", ")})`
+            ? `is ["${AUTO_GPU_POOL}"], and this machine has ${gpuIds.length} free GPU(s) (${gpuIds.join(", ")})${held}`
             : undefined;
         const problem = gpuPoolProblem(nodes, gpusPerNode, gpuIds, gpuSharing, poolText);
         if (problem !== undefined) read.fail("gpuIds", problem);
@@ -241,6 +271,27 @@ export function resolveClusterSpec(
     }
     if (datasetDir !== undefined && datasetVolume !== undefined) {
         read.fail("datasetVolume", `cannot be set together with datasetDir (${JSON.stringify(datasetDir)}): /data holds one of them`);
+    }
+    if (user !== undefined && !USER_SPEC.test(user)) {
+        read.fail("user", "must be a user as Docker takes it: uid, uid:gid, name or name:group");
+    }
+    const folders = [["codeDir", codeDir], ["datasetDir", datasetDir], ["imageContext", imageMode === "build" ? imageContext : undefined]] as const;
+    for (const [key, dir] of folders) {
+        if (dir === undefined) continue;
+        const where = systemPath(path.resolve(baseDir, dir));
+        if (where !== undefined && !allowSystemPaths && key !== "imageContext") {
+            read.fail(key, `must not be ${where}, which would hand the host's system files to every node (set allowSystemPaths to true if you mean it)`);
+        } else if (options.pathExists !== undefined && !options.pathExists(path.resolve(baseDir, dir))) {
+            read.fail(key, `must be a folder on the Docker host, and ${path.resolve(baseDir, dir)} does not exist`);
+        }
+    }
+    let imageId: string | undefined;
+    if (!IMAGE_REFERENCE.test(image)) {
+        read.fail("image", "must be an image reference Docker accepts, like name, name:tag, registry/name:tag or name@sha256:digest");
+    } else if (imageMode === "local" && options.localImage !== undefined) {
+        const found = options.localImage(image);
+        if (found?.ok === false) read.fail("image", found.reason);
+        else if (found?.ok) imageId = found.id;
     }
     if (script.startsWith("-")) read.fail("script", "must be a file path, not a flag (torchrun flags go in torchrunArgs)");
     if (module !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) {
@@ -276,6 +327,7 @@ export function resolveClusterSpec(
             gpuSharing,
             procsPerNode,
             image,
+            imageId,
             imageMode,
             imageContext: imageContext === undefined ? packageTrainingDir() : absolute(imageContext),
             imageDockerfile,
@@ -291,6 +343,9 @@ export function resolveClusterSpec(
             datasetDir: datasetDir === undefined ? undefined : absolute(datasetDir),
             datasetVolume,
             checkpointVolumeName,
+            owner,
+            user,
+            allowSystemPaths,
             retainCheckpoints,
             masterPort,
             maxRestarts,

@@ -56,6 +56,8 @@ export interface ComposeService {
     stop_grace_period: string;
     cap_add?: string[];
     cap_drop?: string[];
+    security_opt: string[];
+    user?: string;
     labels: Record<string, string>;
     deploy?: { resources: { reservations: { devices: ComposeDevice[] } } };
     healthcheck?: ComposeHealthcheck;
@@ -96,7 +98,7 @@ export const COMPOSE_KEYS = { network: "cluster", checkpoints: "checkpoints", da
 /** The NodePlan fields this export translates. A field added to the plan must be translated here, not dropped. */
 const TRANSLATED_NODE_FIELDS: readonly string[] = [
     "rank", "role", "resourceName", "containerNameBase", "hostname", "gpuIds", "env", "command", "mounts", "labels",
-    "capabilities", "workingDir",
+    "capabilities", "workingDir", "securityOpts", "user",
 ];
 
 /** The Compose service name of a node. */
@@ -181,11 +183,13 @@ function service(plan: ClusterPlan, node: NodePlan, options: ComposeOptions): Co
         volumes: node.mounts.map((m) => volumeMount(plan, m, options)),
         networks: { [COMPOSE_KEYS.network]: { aliases: [node.hostname] } },
         shm_size: `${spec.shmSizeMb}m`,
-        restart: `on-failure:${spec.restartRetries}`,
+        restart: spec.restartRetries > 0 ? `on-failure:${spec.restartRetries}` : "no",
         stop_signal: "SIGTERM",
         stop_grace_period: `${spec.stopGraceSeconds}s`,
         ...(node.capabilities.adds.length > 0 ? { cap_add: node.capabilities.adds } : {}),
         ...(node.capabilities.drops.length > 0 ? { cap_drop: node.capabilities.drops } : {}),
+        security_opt: node.securityOpts,
+        ...(node.user !== undefined ? { user: node.user } : {}),
         labels: node.labels,
         ...(node.gpuIds.length > 0
             ? {

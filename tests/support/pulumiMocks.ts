@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { resetGpuClaims } from "../../components/gpuClaims";
 
 /** One resource registered with the mock engine. */
 export interface RegisteredResource {
@@ -17,6 +18,7 @@ export interface ObservedOptions {
 }
 
 export const MOCK_SUFFIX = "x7k2qa";
+export const NO_ENGINE_HOST = "unix:///tmp/ddpsim-tests-no-docker-engine.sock";
 export const MOCK_RUN_ID = "0a1b2c3d4e5f";
 
 /** State the mock engine returns: the inputs, plus the outputs that providers would compute. */
@@ -41,10 +43,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
  */
 export async function useMocks(
     config: Record<string, string> = {},
-    options: { project?: string; stack?: string; preview?: boolean } = {},
+    options: { project?: string; stack?: string; preview?: boolean; secretKeys?: string[] } = {},
     apply?: (args: pulumi.runtime.MockResourceArgs) => Promise<{ id: string; state: Record<string, any> }>,
 ): Promise<RegisteredResource[]> {
     const registered: RegisteredResource[] = [];
+    resetGpuClaims(); // a new program: its clusters' GPU claims start empty
     await pulumi.runtime.setMocks(
         {
             newResource: async (args) => {
@@ -60,7 +63,9 @@ export async function useMocks(
         options.stack ?? "test",
         options.preview ?? false,
     );
-    pulumi.runtime.setAllConfig(config);
+    // A Docker host with no engine behind it: planning asks the engine nothing (local image ids, running containers),
+    // so these tests give the same result on any machine. The end-to-end tests talk to the real engine.
+    pulumi.runtime.setAllConfig({ "docker:host": NO_ENGINE_HOST, ...config }, options.secretKeys);
     return registered;
 }
 

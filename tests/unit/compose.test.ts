@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { ClusterPlan, nodeAgentSource, packageTrainingDir, planCluster, resolveClusterSpec } from "../../components/plan";
+import { ClusterPlan, identityTag, nodeAgentSource, packageTrainingDir, planCluster, resolveClusterSpec } from "../../components/plan";
+import { defaultOwner } from "../../components/owner";
 import { composeDocument, ComposeDocument, composeYaml } from "../../components/targets/compose";
 import { main, planStack, readStackFiles } from "../../scripts/compose";
 import { runStackProgram, useMocks } from "../support/pulumiMocks";
@@ -14,10 +15,12 @@ const FILE_DIR = "/srv/ddpsim";
 function plan(raw: Record<string, unknown>, stack = "dev"): ClusterPlan {
     const result = resolveClusterSpec(raw, FILE_DIR);
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    return planCluster(result.spec, { project: "ddpsim", stack, name: "ddp" });
+    return planCluster(result.spec, { owner: "ann", project: "ddpsim", stack, name: "ddp" });
 }
 
-const LABELS = { "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp" };
+const LABELS = { "ddpsim.owner": "ann", "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp" };
+/** Every host-level name starts with project-stack-cluster and a hash of the owner and those three. */
+const PREFIX = `ddpsim-dev-ddp-${identityTag("ann", "ddpsim", "dev", "ddp")}`;
 const PROBE = 'import socket; socket.create_connection(("127.0.0.1", 29500), timeout=2).close()';
 
 function torchrun(nodes: number): string[] {
@@ -27,7 +30,7 @@ function torchrun(nodes: number): string[] {
         "--nproc-per-node", "1",
         "--rdzv-backend", "c10d",
         "--rdzv-endpoint", "ddp-node-0:29500",
-        "--rdzv-id", "ddpsim-dev-ddp",
+        "--rdzv-id", PREFIX,
         "--max-restarts", "3",
         "/code/train_ddp.py",
     ];
@@ -92,8 +95,8 @@ const HEALTHCHECK = {
     retries: 60,
 };
 
-const NETWORKS = { cluster: { name: "ddpsim-dev-ddp-net", driver: "bridge" as const, labels: LABELS } };
-const CHECKPOINTS = { name: "ddpsim-dev-ddp-checkpoints", external: false, labels: LABELS };
+const NETWORKS = { cluster: { name: `${PREFIX}-net`, driver: "bridge" as const, labels: LABELS } };
+const CHECKPOINTS = { name: `${PREFIX}-checkpoints`, external: false, labels: LABELS };
 const MOUNTS = [
     { type: "bind" as const, source: "./training", target: "/code", read_only: true as const },
     { type: "volume" as const, source: "checkpoints", target: "/workspace" },
@@ -105,7 +108,9 @@ const COMMON = {
     restart: "on-failure:5",
     stop_signal: "SIGTERM",
     stop_grace_period: "60s",
-    cap_drop: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"],
+    cap_add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"],
+    cap_drop: ["ALL"],
+    security_opt: ["no-new-privileges:true"],
 };
 
 describe("the Compose export (components/targets/compose.ts)", () => {
@@ -122,7 +127,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                 "node-0": {
                     image: "ddpsim-train:dev",
                     build: { context: "./training", dockerfile: "Dockerfile" },
-                    container_name: "ddpsim-dev-ddp-node-0",
+                    container_name: `${PREFIX}-node-0`,
                     hostname: "ddp-node-0",
                     command: command(2, 0),
                     ...COMMON,
@@ -135,7 +140,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                 },
                 "node-1": {
                     image: "ddpsim-train:dev",
-                    container_name: "ddpsim-dev-ddp-node-1",
+                    container_name: `${PREFIX}-node-1`,
                     hostname: "ddp-node-1",
                     command: command(2, 1),
                     ...COMMON,
@@ -158,7 +163,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
         const worker = (rank: number) => ({
             image: "ddpsim-cpu:latest",
             pull_policy: "never" as const,
-            container_name: `ddpsim-dev-ddp-node-${rank}`,
+            container_name: `${PREFIX}-node-${rank}`,
             hostname: `ddp-node-${rank}`,
             command: command(3, rank),
             ...COMMON,
@@ -173,7 +178,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                 "node-0": {
                     image: "ddpsim-cpu:latest",
                     pull_policy: "never",
-                    container_name: "ddpsim-dev-ddp-node-0",
+                    container_name: `${PREFIX}-node-0`,
                     hostname: "ddp-node-0",
                     command: command(3, 0),
                     ...COMMON,
@@ -226,7 +231,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
         const p = plan({ interconnect: "100mbit" });
         const doc = composeDocument(p);
         const node = doc.services["node-1"];
-        assert.deepStrictEqual(node.cap_add, ["NET_ADMIN"]);
+        assert.deepStrictEqual(node.cap_add, ["CHOWN", "DAC_OVERRIDE", "FOWNER", "NET_ADMIN", "SETPCAP", "SETUID", "SETGID"]);
         assert.deepStrictEqual(node.command.slice(0, 2), ["python3", "-c"]);
         assert.strictEqual(node.command[2], p.nodes[1].command[2].replace(/\$/g, "$$$$"));
         assert.deepStrictEqual(node.command.slice(3), p.nodes[1].command.slice(3));
@@ -247,7 +252,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
         const text = composeYaml(p, doc, "Pulumi.dev.yaml");
         assert.deepStrictEqual(parse(text), JSON.parse(JSON.stringify(doc)));
         assert.match(text, /^# Generated by `npm run compose` from Pulumi.dev.yaml/);
-        assert.match(text, /docker-compose -p ddpsim-dev-ddp -f <this file> up -d/);
+        assert.ok(text.includes(`docker-compose -p ${PREFIX} -f <this file> up -d`), text);
     });
 });
 
@@ -266,7 +271,8 @@ describe("npm run compose (scripts/compose.ts)", () => {
             parse(fs.readFileSync(out, "utf8")),
             JSON.parse(JSON.stringify(composeDocument(planned.plan, { fileDir: tmp }))),
         );
-        assert.match(lines[1], /^run it with: docker-compose -p ddpsim-dev-ddp -f .*docker-compose.yml up -d$/);
+        const prefix = `ddpsim-dev-ddp-${identityTag(defaultOwner(), "ddpsim", "dev", "ddp")}`;
+        assert.match(lines[1], new RegExp(`^run it with: docker-compose -p ${prefix} -f .*docker-compose.yml up -d$`));
     });
 
     const variants: [string, string][] = [

@@ -1,10 +1,19 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { DdpCluster, DdpClusterArgs } from "../../components";
+import { contentTag } from "../../components/hostReading";
+import { DdpCluster, DdpClusterArgs, defaultOwner, identityTag, resetGpuClaims } from "../../components";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_RUN_ID, MOCK_SUFFIX, ObservedOptions, observeOptions, RegisteredResource, useMocks, valueOf } from "../support/pulumiMocks";
 
 const CONTAINER = "docker:index/container:Container";
+/** How the SDK marks a secret value on the wire (runtime/rpc.js specialSigKey, specialSecretSig). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_MARKER = "1b47061264138c4ac30d75fd1eb44270";
+/** Every host-level name of the test stack's cluster starts with this (project, stack, name, owner hash). */
+const PREFIX = `ddpsim-test-ddp-${identityTag(defaultOwner(), "ddpsim", "test", "ddp")}`;
 const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 
@@ -25,6 +34,14 @@ async function declare(
 const ofType = (registered: RegisteredResource[], type: string) => registered.filter((r) => r.type === type);
 
 describe("DdpCluster", () => {
+    let codeDir: string;
+    before(() => {
+        codeDir = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-code-"));
+        fs.writeFileSync(path.join(codeDir, "train.py"), "print('hi')\n");
+    });
+    after(() => fs.rmSync(codeDir, { recursive: true, force: true }));
+    beforeEach(() => resetGpuClaims());
+
     for (const [nodes, containers] of [
         [1, 1],
         [2, 2],
@@ -46,7 +63,7 @@ describe("DdpCluster", () => {
                 ofType(registered, CONTAINER).map((c) => [c.name, c.inputs.name, c.inputs.hostname]),
                 Array.from({ length: nodes }, (_, r) => [
                     `ddp-node-${r}`,
-                    `ddpsim-test-ddp-node-${r}-${MOCK_SUFFIX}`,
+                    `${PREFIX}-node-${r}-${MOCK_SUFFIX}`,
                     `ddp-node-${r}`,
                 ]),
             );
@@ -54,7 +71,7 @@ describe("DdpCluster", () => {
     }
 
     it("declares every container with its envs, command, mounts, GPUs, labels and safety settings", async () => {
-        const { registered } = await declare({ nodes: 2, gpusPerNode: 1, codeDir: "/src/train", shmSizeMb: 4096 });
+        const { registered } = await declare({ nodes: 2, gpusPerNode: 1, codeDir: codeDir, shmSizeMb: 4096 });
         const [master, worker] = ofType(registered, CONTAINER).map((c) => c.inputs);
         assert.strictEqual(master.image, "ddpsim-cpu:latest");
         assert.deepStrictEqual(worker.envs, [
@@ -92,7 +109,7 @@ describe("DdpCluster", () => {
             "--nproc-per-node", "1",
             "--rdzv-backend", "c10d",
             "--rdzv-endpoint", "ddp-node-0:29500",
-            "--rdzv-id", "ddpsim-test-ddp",
+            "--rdzv-id", PREFIX,
             "--max-restarts", "3",
             "/code/train_ddp.py",
         ]);
@@ -106,9 +123,9 @@ describe("DdpCluster", () => {
         });
         assert.deepStrictEqual(splitNodeCommand(master.command).torchrun, torchrun);
         assert.deepStrictEqual(worker.mounts, [
-            { type: "bind", source: "/src/train", target: "/code", readOnly: true },
-            { type: "volume", source: "ddpsim-test-ddp-checkpoints", target: "/workspace", readOnly: false },
-            { type: "volume", source: "ddpsim-test-ddp-checkpoints", target: "/checkpoints", readOnly: false },
+            { type: "bind", source: codeDir, target: "/code", readOnly: true },
+            { type: "volume", source: `${PREFIX}-checkpoints`, target: "/workspace", readOnly: false },
+            { type: "volume", source: `${PREFIX}-checkpoints`, target: "/checkpoints", readOnly: false },
         ]);
         assert.deepStrictEqual(
             [master.deviceRequests, worker.deviceRequests],
@@ -118,6 +135,7 @@ describe("DdpCluster", () => {
             ],
         );
         assert.deepStrictEqual(worker.labels, [
+            { label: "ddpsim.owner", value: defaultOwner() },
             { label: "ddpsim.project", value: "ddpsim" },
             { label: "ddpsim.stack", value: "test" },
             { label: "ddpsim.cluster", value: "ddp" },
@@ -127,12 +145,15 @@ describe("DdpCluster", () => {
             { label: "ddpsim.nodes", value: "2" },
             { label: "ddpsim.gpus", value: "1" },
         ]);
-        assert.deepStrictEqual(worker.networksAdvanced, [{ name: `ddpsim-test-ddp-net-${MOCK_SUFFIX}`, aliases: ["ddp-node-1"] }]);
+        assert.deepStrictEqual(worker.networksAdvanced, [{ name: `${PREFIX}-net-${MOCK_SUFFIX}`, aliases: ["ddp-node-1"] }]);
         assert.deepStrictEqual(
             [worker.shmSize, worker.restart, worker.maxRetryCount, worker.destroyGraceSeconds, worker.stopSignal],
             [4096, "on-failure", 5, 60, "SIGTERM"],
         );
         assert.strictEqual(worker.workingDir, "/workspace");
+        assert.deepStrictEqual(worker.capabilities, { adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER"], drops: ["ALL"] });
+        assert.deepStrictEqual(worker.securityOpts, ["no-new-privileges:true"]);
+        assert.strictEqual(worker.user, undefined, "the image's user");
         assert.strictEqual(worker.healthcheck, undefined);
         assert.strictEqual(worker.wait, undefined);
         assert.deepStrictEqual(master.healthcheck, {
@@ -186,13 +207,15 @@ describe("DdpCluster", () => {
         );
         assert.strictEqual(ofType(pulled.registered, CONTAINER)[0].inputs.image, "sha256:ddp-image");
 
-        const built = await declare({ imageMode: "build", image: "ddpsim-train:dev", imageContext: "/ctx" });
+        const built = await declare({ imageMode: "build", image: "ddpsim-train:dev", imageContext: codeDir });
         const image = ofType(built.registered, "docker:index/image:Image");
+        const tag = `ddpsim-train:dev-${contentTag(codeDir, PREFIX)}`;
+        assert.match(tag, /^ddpsim-train:dev-[0-9a-f]{6}-[0-9a-f]{12}$/);
         assert.deepStrictEqual(
             image.map((r) => [r.inputs.imageName, r.inputs.build, r.inputs.skipPush]),
-            [["ddpsim-train:dev", { context: "/ctx", dockerfile: "Dockerfile" }, true]],
+            [[tag, { context: codeDir, dockerfile: "Dockerfile" }, true]],
         );
-        assert.strictEqual(ofType(built.registered, CONTAINER)[1].inputs.image, "ddpsim-train:dev");
+        assert.strictEqual(ofType(built.registered, CONTAINER)[1].inputs.image, tag);
 
         const local = await declare({ imageMode: "local", image: "mine:1" });
         assert.strictEqual(local.registered.filter((r) => r.type.includes("mage:")).length, 0);
@@ -206,10 +229,10 @@ describe("DdpCluster", () => {
 
     it("reports its outputs", async () => {
         const { cluster } = await declare({ nodes: 2, gpusPerNode: 1, gpuIds: ["2", "3"] });
-        const names = [`ddpsim-test-ddp-node-0-${MOCK_SUFFIX}`, `ddpsim-test-ddp-node-1-${MOCK_SUFFIX}`];
-        assert.strictEqual(await valueOf(cluster.networkName), `ddpsim-test-ddp-net-${MOCK_SUFFIX}`);
+        const names = [`${PREFIX}-node-0-${MOCK_SUFFIX}`, `${PREFIX}-node-1-${MOCK_SUFFIX}`];
+        assert.strictEqual(await valueOf(cluster.networkName), `${PREFIX}-net-${MOCK_SUFFIX}`);
         assert.strictEqual(await valueOf(cluster.masterEndpoint), "ddp-node-0:29500");
-        assert.strictEqual(await valueOf(cluster.checkpointVolumeName), "ddpsim-test-ddp-checkpoints");
+        assert.strictEqual(await valueOf(cluster.checkpointVolumeName), `${PREFIX}-checkpoints`);
         assert.deepStrictEqual(await valueOf(cluster.containerNames), names);
         assert.deepStrictEqual(await valueOf(cluster.nodes), [
             { rank: 0, containerName: names[0], hostname: "ddp-node-0", gpuIds: ["2"] },
@@ -232,6 +255,81 @@ describe("DdpCluster", () => {
         assert.strictEqual(new Set(dockerNames).size, dockerNames.length);
         assert.strictEqual(new Set(urnNames).size, urnNames.length);
         assert.strictEqual(await valueOf(b.masterEndpoint), "beta-node-0:29500");
+    });
+
+    it("keeps a secret env value secret in the container inputs, and out of every output", async () => {
+        const { registered, cluster } = await declare({ env: { HF_TOKEN: pulumi.secret("hf_s3cr3t"), LOG: "debug" } });
+        for (const container of ofType(registered, CONTAINER)) {
+            const envs = container.inputs.envs;
+            // What the engine receives: the whole list wrapped as a secret (its value only inside the wrapper).
+            assert.strictEqual(envs[SECRET_SIG], SECRET_MARKER, JSON.stringify(envs).slice(0, 200));
+            assert.ok(envs.value.includes("HF_TOKEN=hf_s3cr3t") && envs.value.includes("LOG=debug"));
+        }
+        const outputs = await Promise.all([cluster.nodes, cluster.logsCommand, cluster.containerNames].map(valueOf));
+        assert.ok(!JSON.stringify(outputs).includes("hf_s3cr3t"));
+        const plain = await declare({ env: { LOG: "debug" } });
+        assert.ok(Array.isArray(ofType(plain.registered, CONTAINER)[0].inputs.envs), "no secret, no wrapper");
+    });
+
+    it("names every host-level object per owner, project, stack and cluster: no collision, and stable", async () => {
+        const volume = async (args: DdpClusterArgs, name = "ddp") => valueOf((await declare(args, name)).cluster.checkpointVolumeName);
+        const ann = await volume({ owner: "ann" });
+        const bob = await volume({ owner: "bob" });
+        assert.notStrictEqual(ann, bob, "two people's dev stacks");
+        assert.strictEqual(await volume({ owner: "ann" }), ann, "an up after destroy finds its own checkpoints");
+        const slash = await volume({ owner: "ann" }, "team/a");
+        const dash = await volume({ owner: "ann" }, "team-a");
+        assert.notStrictEqual(slash, dash, "clusters team/a and team-a");
+        assert.match(slash, /^ddpsim-test-team-a-[0-9a-f]{6}-checkpoints$/);
+    });
+
+    it("refuses two clusters of one program on the same GPUs unless both share", async () => {
+        await useMocks();
+        new DdpCluster("alpha", { nodes: 2, gpusPerNode: 1 });
+        assert.throws(() => new DdpCluster("beta", { nodes: 2, gpusPerNode: 1 }), {
+            message:
+                'Invalid arguments for DdpCluster "beta":\n  - gpuIds: GPU(s) 0, 1 are already bound to DdpCluster "alpha" in ' +
+                'this program; give "beta" other gpuIds, or set gpuSharing to true on both clusters, got ["0","1"]',
+        });
+        new DdpCluster("gamma", { nodes: 2, gpusPerNode: 1, gpuIds: ["2", "3"] });
+        resetGpuClaims();
+        new DdpCluster("shared-a", { nodes: 1, gpusPerNode: 1, gpuIds: ["0"], gpuSharing: true });
+        new DdpCluster("shared-b", { nodes: 1, gpusPerNode: 1, gpuIds: ["0"], gpuSharing: true });
+    });
+
+    it("drives its own Docker host when given one: a provider for every child", async () => {
+        const { registered } = await declare({ dockerHost: "ssh://me@gpu-box", codeDir });
+        assert.deepStrictEqual(
+            registered.filter((r) => r.type === "pulumi:providers:docker").map((r) => [r.name, r.inputs.host]),
+            [["ddp-docker", "ssh://me@gpu-box"]],
+        );
+    });
+
+    it("runs nodes as the configured user, with no capability left when nothing is shaped", async () => {
+        const { registered } = await declare({ user: "1000:1000" });
+        const node = ofType(registered, CONTAINER)[1].inputs;
+        assert.strictEqual(node.user, "1000:1000");
+        assert.deepStrictEqual(node.capabilities, { drops: ["ALL"] });
+        const shaped = await declare({ user: "1000:1000", interconnect: "1gbe" });
+        const shapedNode = ofType(shaped.registered, CONTAINER)[1].inputs;
+        assert.strictEqual(shapedNode.user, "0:0", "starts as root to run tc; the agent then switches to 1000:1000");
+        assert.strictEqual(splitNodeCommand(shapedNode.command).config.runAs, "1000:1000");
+        assert.deepStrictEqual(shapedNode.capabilities, {
+            adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "NET_ADMIN", "SETPCAP", "SETUID", "SETGID"],
+            drops: ["ALL"],
+        });
+    });
+
+    it("reports bad arguments as an error pulumi up prints without a stack trace, and a provider as a property list", async () => {
+        await useMocks();
+        let caught: unknown;
+        try {
+            new DdpCluster("ddp", { nodes: 0 });
+        } catch (err) {
+            caught = err;
+        }
+        assert.ok(pulumi.RunError.isInstance(caught), "the language host prints a RunError's message alone");
+        assert.ok(pulumi.InputPropertiesError.isInstance(caught), "the component provider lists the properties");
     });
 
     const invalid: [string, DdpClusterArgs, string][] = [

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
-import { hostCommands, HostCommands, probeLocalGpus } from "../../components/hostProbe";
+import { busyGpuIds, hostCommands, HostCommands, probeLocalGpus } from "../../components/hostProbe";
 import {
     allocateGpus,
     autoPoolIds,
@@ -85,7 +85,7 @@ describe("GPU settings", () => {
     it("shares one GPU among 3 nodes with gpuSharing", () => {
         const result = resolveClusterSpec({ nodes: 3, gpusPerNode: 1, gpuIds: ["0"], gpuSharing: true }, "/p");
         assert.ok(result.ok);
-        const plan = planCluster(result.spec, { project: "p", stack: "s", name: "ddp" });
+        const plan = planCluster(result.spec, { owner: "ann", project: "p", stack: "s", name: "ddp" });
         assert.deepStrictEqual(
             plan.nodes.map((n) => n.gpuIds),
             [["0"], ["0"], ["0"]],
@@ -141,7 +141,7 @@ describe("GPU settings", () => {
     it('says what this machine has when ["auto"] is too small', () => {
         const probe = fakeProbe({ ok: true, ids: ["0"] });
         assert.deepStrictEqual(errorsOf({ nodes: 2, gpusPerNode: 1, gpuIds: ["auto"] }, probe.options), [
-            'gpuIds: gpuIds is ["auto"], and this machine has 1 GPU(s) (0) but nodes (2) x gpusPerNode (1) needs 2; ' +
+            'gpuIds: gpuIds is ["auto"], and this machine has 1 free GPU(s) (0) but nodes (2) x gpusPerNode (1) needs 2; ' +
                 'set gpuSharing to true to share them between nodes round-robin, got ["auto"]',
         ]);
     });
@@ -216,18 +216,36 @@ describe("the Docker host and the machine probe", () => {
         });
     }
 
-    function commands(list: () => string, info: () => unknown): HostCommands & { asked: string[] } {
+    const SELF = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
+
+    function commands(
+        list: () => string,
+        info: () => unknown,
+        running: { Labels?: Record<string, string> }[] = [],
+    ): HostCommands & { asked: string[] } {
         const asked: string[] = [];
         return {
             asked,
             nvidiaSmiList: () => (asked.push("nvidia-smi"), list()),
             dockerInfo: (socket) => (asked.push(`info ${socket}`), info()),
+            runningGpuContainers: (socket) => (asked.push(`containers ${socket}`), running),
+            imageInspect: () => ({}),
         };
     }
 
+    it("leaves out GPUs that running ddpsim containers of other clusters hold, but not its own", () => {
+        const labels = (owner: string, stack: string, gpus: string) => ({
+            Labels: { "ddpsim.owner": owner, "ddpsim.project": "ddpsim", "ddpsim.stack": stack, "ddpsim.cluster": "ddp", "ddpsim.gpus": gpus },
+        });
+        const running = [labels("bob", "dev", "0,1"), labels("ann", "dev", "2"), labels("ann", "other", "3")];
+        const fake = commands(() => TWO_H100.replace(/\n$/, "") + "\nGPU 2: NVIDIA H100 80GB HBM3 (UUID: GPU-00000000-0000-0000-0000-000000000002)\nGPU 3: NVIDIA H100 80GB HBM3 (UUID: GPU-00000000-0000-0000-0000-000000000003)\n", () => WITH_NVIDIA, running);
+        assert.deepStrictEqual(probeLocalGpus("unix:///x.sock", SELF, fake), { ok: true, ids: ["2"], busy: ["0", "1", "3"] });
+        assert.deepStrictEqual(busyGpuIds(running, SELF), ["0", "1", "3"]);
+    });
+
     it("never reads this machine for a remote Docker host", () => {
         const fake = commands(() => TWO_H100, () => WITH_NVIDIA);
-        assert.deepStrictEqual(probeLocalGpus("ssh://me@gpu-box", fake), {
+        assert.deepStrictEqual(probeLocalGpus("ssh://me@gpu-box", SELF, fake), {
             ok: false,
             reason: "the Docker host is ssh://me@gpu-box, not this machine: list that host's GPU ids (or UUIDs) instead",
         });
@@ -236,9 +254,9 @@ describe("the Docker host and the machine probe", () => {
 
     it("reads nvidia-smi, then the engine behind the socket", () => {
         const fake = commands(() => A100_MIG, () => WITH_NVIDIA);
-        const probe = probeLocalGpus("unix:///x.sock", fake);
+        const probe = probeLocalGpus("unix:///x.sock", SELF, fake);
         assert.deepStrictEqual(probe, { ok: true, ids: autoPoolIds(parseNvidiaSmiList(A100_MIG)) });
-        assert.deepStrictEqual(fake.asked, ["nvidia-smi", "info /x.sock"]);
+        assert.deepStrictEqual(fake.asked, ["nvidia-smi", "info /x.sock", "containers /x.sock"]);
     });
 
     it("passes on the error of a reading", () => {
@@ -248,7 +266,7 @@ describe("the Docker host and the machine probe", () => {
             },
             () => WITH_NVIDIA,
         );
-        assert.deepStrictEqual(probeLocalGpus(undefined, fake), {
+        assert.deepStrictEqual(probeLocalGpus(undefined, SELF, fake), {
             ok: false,
             reason: "nvidia-smi is not installed on this machine (it comes with the NVIDIA driver)",
         });

@@ -17,7 +17,7 @@ import { DdpCluster, DdpClusterArgs } from "../../components";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { useMocks, valueOf } from "../support/pulumiMocks";
 
-const identity = { project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
 const ROOT_TBF = ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "tbf"];
 const CHILD_TBF = ["tc", "qdisc", "replace", "dev", "eth0", "parent", "1:1", "handle", "10:", "tbf"];
 const ROOT_NETEM = ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "netem"];
@@ -91,9 +91,16 @@ describe("interconnect profiles", () => {
     });
 
     it("grants NET_ADMIN only to a shaped cluster, and drops what training never needs", () => {
-        const drops = ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"];
-        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("ideal", {})), { adds: [], drops });
-        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("10gbe", {})), { adds: ["NET_ADMIN"], drops });
+        const files = ["CHOWN", "DAC_OVERRIDE", "FOWNER"];
+        const drops = ["ALL"];
+        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("ideal", {})), { adds: files, drops });
+        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("ideal", {}), "1000"), { adds: [], drops });
+        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("ideal", {}), "root"), { adds: files, drops });
+        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("10gbe", {})), { adds: [...files, "NET_ADMIN", "SETPCAP", "SETUID", "SETGID"], drops });
+        assert.deepStrictEqual(nodeCapabilities(resolveInterconnect("10gbe", {}), "ddp"), {
+            adds: [...files, "NET_ADMIN", "SETPCAP", "SETUID", "SETGID"],
+            drops,
+        });
     });
 
     it("names the missing kernel feature and the settings that need it", () => {
@@ -182,8 +189,10 @@ describe("interconnect settings", () => {
         for (const node of plan.nodes) {
             const { config, torchrun } = splitNodeCommand(node.command);
             assert.deepStrictEqual(config.shaping, shapingConfig(result.spec.interconnect, "eth0"));
+            assert.strictEqual(node.user, "0:0", "tc needs root");
+            assert.strictEqual(config.runAs, "@workspace", "then the training runs as the working directory's owner");
             assert.deepStrictEqual(torchrun.slice(0, 2), ["torchrun", "--nnodes"]);
-            assert.deepStrictEqual(node.capabilities.adds, ["NET_ADMIN"]);
+            assert.deepStrictEqual(node.capabilities.adds, ["CHOWN", "DAC_OVERRIDE", "FOWNER", "NET_ADMIN", "SETPCAP", "SETUID", "SETGID"]);
         }
     });
 });
@@ -202,7 +211,7 @@ describe("DdpCluster with an interconnect profile", () => {
     it("declares unshaped nodes without NET_ADMIN, with the unneeded capabilities dropped", async () => {
         const { containers, info } = await containersOf({ nodes: 2 });
         for (const c of containers) {
-            assert.deepStrictEqual(c.capabilities, { drops: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"] });
+            assert.deepStrictEqual(c.capabilities, { adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER"], drops: ["ALL"] });
             assert.strictEqual(splitNodeCommand(c.command).config.shaping, undefined);
         }
         assert.deepStrictEqual(info, { profile: "ideal", description: "unshaped", link: {}, tcCommands: [] });
@@ -213,8 +222,8 @@ describe("DdpCluster with an interconnect profile", () => {
         assert.strictEqual(containers.length, 3);
         for (const c of containers) {
             assert.deepStrictEqual(c.capabilities, {
-                adds: ["NET_ADMIN"],
-                drops: ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_CHROOT"],
+                adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "NET_ADMIN", "SETPCAP", "SETUID", "SETGID"],
+                drops: ["ALL"],
             });
             assert.deepStrictEqual(
                 splitNodeCommand(c.command).config.shaping?.commands.map((command) => command.argv),

@@ -213,6 +213,19 @@ describe("the node agent (training/node_agent.py)", function () {
         });
     });
 
+    it("starts torchrun as runAs after shaping (root), or says in one verdict why it cannot", () => {
+        const run = runAgent(dir, { runAs: "65534:65534" }, ["python3", "-c", "import os; print(os.getuid(), os.getgid())"]);
+        if (process.getuid!() === 0) {
+            assert.deepStrictEqual([run.status, run.stdout], [0, "65534 65534\n"]);
+        } else {
+            assert.strictEqual(run.status, 126);
+            assert.match(run.verdicts[0].error, /^ddpsim: cannot start python3 as user 65534:65534: /);
+        }
+        const unknown = runAgent(dir, { runAs: "no-such-user" }, ["python3", "-c", "print('ran')"]);
+        assert.strictEqual(unknown.status, 126);
+        assert.match(unknown.stderr, /^ddpsim: cannot start python3 as user no-such-user: .*no-such-user/);
+    });
+
     describe("shaping the link", () => {
         let bin: string;
         beforeEach(() => {

@@ -11,7 +11,8 @@ import {
 } from "../../components/plan";
 import { splitNodeCommand } from "../support/nodeCommand";
 
-const identity = { project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const PREFIX = "ddpsim-dev-ddp-8eed31";
 
 function specOf(raw: Record<string, unknown>): ClusterSpec {
     const result = resolveClusterSpec(raw, "/home/user/project");
@@ -205,13 +206,13 @@ describe("planCluster", () => {
     it("plans the Compose topology: 2 nodes, 1 GPU each, master on 29500", () => {
         const plan = planCluster(specOf({ nodes: 2, gpusPerNode: 1, codeDir: "training" }), identity);
         assert.strictEqual(plan.masterEndpoint, "ddp-node-0:29500");
-        assert.strictEqual(plan.checkpointVolumeName, "ddpsim-dev-ddp-checkpoints");
-        assert.strictEqual(plan.networkNameBase, "ddpsim-dev-ddp-net");
+        assert.strictEqual(plan.checkpointVolumeName, `${PREFIX}-checkpoints`);
+        assert.strictEqual(plan.networkNameBase, `${PREFIX}-net`);
         assert.deepStrictEqual(
             plan.nodes.map((n) => [n.rank, n.role, n.hostname, n.containerNameBase, n.gpuIds]),
             [
-                [0, "master", "ddp-node-0", "ddpsim-dev-ddp-node-0", ["0"]],
-                [1, "worker", "ddp-node-1", "ddpsim-dev-ddp-node-1", ["1"]],
+                [0, "master", "ddp-node-0", `${PREFIX}-node-0`, ["0"]],
+                [1, "worker", "ddp-node-1", `${PREFIX}-node-1`, ["1"]],
             ],
         );
         const { config, torchrun } = splitNodeCommand(plan.nodes[1].command);
@@ -221,7 +222,7 @@ describe("planCluster", () => {
             "--nproc-per-node", "1",
             "--rdzv-backend", "c10d",
             "--rdzv-endpoint", "ddp-node-0:29500",
-            "--rdzv-id", "ddpsim-dev-ddp",
+            "--rdzv-id", PREFIX,
             "--max-restarts", "3",
             "/code/train_ddp.py",
         ]);
@@ -264,10 +265,11 @@ describe("planCluster", () => {
         assert.strictEqual(plan.nodes[0].workingDir, "/workspace");
         assert.deepStrictEqual(plan.nodes[0].mounts, [
             { type: "bind", source: "/home/user/project/training", target: "/code", readOnly: true },
-            { type: "volume", source: "ddpsim-dev-ddp-checkpoints", target: "/workspace", readOnly: false },
-            { type: "volume", source: "ddpsim-dev-ddp-checkpoints", target: "/checkpoints", readOnly: false },
+            { type: "volume", source: `${PREFIX}-checkpoints`, target: "/workspace", readOnly: false },
+            { type: "volume", source: `${PREFIX}-checkpoints`, target: "/checkpoints", readOnly: false },
         ]);
         assert.deepStrictEqual(plan.nodes[0].labels, {
+            "ddpsim.owner": "ann",
             "ddpsim.project": "ddpsim",
             "ddpsim.stack": "dev",
             "ddpsim.cluster": "ddp",

@@ -9,7 +9,8 @@ import * as path from "path";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import { parse } from "yaml";
 import { DdpCluster } from "../../components";
-import { STACK_CONFIG_KEYS } from "../../components/plan";
+import { defaultOwner } from "../../components/owner";
+import { identityTag, STACK_CONFIG_KEYS } from "../../components/plan";
 import { MOCK_SUFFIX, useMocks } from "../support/pulumiMocks";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -23,7 +24,8 @@ const SCHEMA_OF_KIND: Record<string, object> = {
     boolean: { type: "boolean" },
     list: { type: "array", items: { type: "string", plain: true } },
     integerList: { type: "array", items: { type: "number", plain: true } },
-    map: { type: "object", additionalProperties: { type: "string", plain: true } },
+    /** `env`: a plain map whose values may be Inputs (secrets from another language stay secret). */
+    map: { type: "object", additionalProperties: { type: "string" } },
 };
 
 /** Arguments that may be Outputs of other resources; every other argument is plain (it shapes the plan). */
@@ -59,7 +61,7 @@ describe("the component package schema (PulumiPlugin.yaml, ComponentProvider)", 
         assert.deepStrictEqual(components.map((c) => c.name), ["DdpCluster"]);
     });
 
-    it("takes every stack config setting as an input, typed, optional, plain except the image", () => {
+    it("takes every stack config setting as an input, typed, optional, plain except the image and env values", () => {
         const resource = schema.resources[TOKEN];
         assert.deepStrictEqual(Object.keys(resource.inputProperties).sort(), Object.keys(STACK_CONFIG_KEYS).sort());
         assert.deepStrictEqual(resource.requiredInputs, []);
@@ -83,7 +85,7 @@ describe("the component package schema (PulumiPlugin.yaml, ComponentProvider)", 
         assert.deepStrictEqual(shape("gpuIds"), { type: "array", items: { type: "string", plain: true }, optional: true, plain: true });
         assert.deepStrictEqual(shape("env"), {
             type: "object",
-            additionalProperties: { type: "string", plain: true },
+            additionalProperties: { type: "string" },
             optional: true,
             plain: true,
         });
@@ -124,7 +126,8 @@ describe("the component package schema (PulumiPlugin.yaml, ComponentProvider)", 
         const value = (key: string) => new Promise((resolve) => state[key].apply(resolve));
         assert.deepStrictEqual(Object.keys(state).sort(), Object.keys(schema.resources[TOKEN].properties).sort());
         assert.strictEqual(await value("masterEndpoint"), "trainers-node-0:29500");
-        assert.deepStrictEqual(await value("containerNames"), [0, 1, 2].map((r) => `ddpsim-py-trainers-node-${r}-${MOCK_SUFFIX}`));
+        const prefix = `ddpsim-py-trainers-${identityTag(defaultOwner(), "ddpsim", "py", "trainers")}`;
+        assert.deepStrictEqual(await value("containerNames"), [0, 1, 2].map((r) => `${prefix}-node-${r}-${MOCK_SUFFIX}`));
         assert.deepStrictEqual(
             registered.filter((r) => r.type === "docker:index/container:Container").map((r) => r.inputs.deviceRequests[0].deviceIds),
             [["0"], ["1"], ["2"]],

@@ -3,7 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { DEFAULTS, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
+import { defaultOwner } from "../../components/owner";
+import { contentTag } from "../../components/hostReading";
+import { DEFAULTS, identityTag, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_SUFFIX, runStackProgram, useMocks } from "../support/pulumiMocks";
 import { REPO_ROOT, stackConfig } from "../support/stackFiles";
@@ -12,6 +14,7 @@ const root = REPO_ROOT;
 const program = path.join(root, "index.ts");
 
 const CONTAINER = "docker:index/container:Container";
+const PREFIX = (stack: string) => `ddpsim-${stack}-ddp-${identityTag(defaultOwner(), "ddpsim", stack, "ddp")}`;
 
 describe("the stack program (index.ts)", () => {
     it("brings up the dev stack: the Compose topology with 2 nodes, 1 GPU each, master on 29500", async () => {
@@ -28,15 +31,15 @@ describe("the stack program (index.ts)", () => {
         const image = registered.filter((r) => r.type === "docker:index/image:Image");
         assert.deepStrictEqual(
             image.map((i) => [i.inputs.imageName, i.inputs.build.context]),
-            [["ddpsim-train:dev", path.join(root, "training")]],
+            [[`ddpsim-train:dev-${contentTag(path.join(root, "training"), PREFIX("dev"))}`, path.join(root, "training")]],
         );
         assert.strictEqual(containers[0].inputs.mounts[0].source, path.join(root, "training"));
         assert.strictEqual(outputs.masterEndpoint, "ddp-node-0:29500");
         assert.deepStrictEqual(outputs.containerNames, [
-            `ddpsim-dev-ddp-node-0-${MOCK_SUFFIX}`,
-            `ddpsim-dev-ddp-node-1-${MOCK_SUFFIX}`,
+            `${PREFIX("dev")}-node-0-${MOCK_SUFFIX}`,
+            `${PREFIX("dev")}-node-1-${MOCK_SUFFIX}`,
         ]);
-        assert.strictEqual(outputs.checkpointVolumeName, "ddpsim-dev-ddp-checkpoints");
+        assert.strictEqual(outputs.checkpointVolumeName, `${PREFIX("dev")}-checkpoints`);
     });
 
     it("brings up a CPU stack with no GPU bound", async () => {
@@ -74,7 +77,7 @@ describe("the stack program (index.ts)", () => {
         it(`refuses ${title} naming the config key, before any resource`, async () => {
             const registered = await useMocks(stackConfig("dev", overrides), { stack: "dev" });
             await assert.rejects(runStackProgram(program), (err: unknown) => {
-                assert.ok(pulumi.InputPropertiesError.isInstance(err), `got ${err}`);
+                assert.ok(pulumi.InputPropertiesError.isInstance(err) && pulumi.RunError.isInstance(err), `got ${err}`);
                 assert.strictEqual(err.message, `Invalid stack config for stack "dev":\n  - ${reason}`);
                 return true;
             });
@@ -84,6 +87,29 @@ describe("the stack program (index.ts)", () => {
             );
         });
     }
+
+    it("keeps a secret ddpsim:env secret down to the containers", async () => {
+        const config = stackConfig("cpu", { "ddpsim:env": { HF_TOKEN: "hf_s3cr3t" } });
+        const registered = await useMocks(config, { stack: "cpu", secretKeys: ["ddpsim:env"] });
+        await runStackProgram(program);
+        const containers = registered.filter((r) => r.type === CONTAINER);
+        assert.strictEqual(containers.length, 2);
+        for (const c of containers) {
+            assert.strictEqual(c.inputs.envs["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+            assert.ok(c.inputs.envs.value.includes("HF_TOKEN=hf_s3cr3t"));
+        }
+    });
+
+    it("refuses a secret in any key but ddpsim:env, since its value would land in plain inputs", async () => {
+        const config = stackConfig("cpu", { "ddpsim:scriptArgs": ["--token", "t0k"] });
+        const registered = await useMocks(config, { stack: "cpu", secretKeys: ["ddpsim:scriptArgs"] });
+        await assert.rejects(runStackProgram(program), {
+            message:
+                'Invalid stack config for stack "cpu":\n  - ddpsim:scriptArgs is a secret, which only env may hold ' +
+                "(its values stay secret in the containers)",
+        });
+        assert.deepStrictEqual(registered, []);
+    });
 
     it("parses stack config values into typed arguments", () => {
         const raw: Record<string, string> = {

@@ -28,13 +28,20 @@ echo "building $tag (debootstrap trixie, a few minutes)" >&2
 debootstrap --variant=minbase --include="$packages" trixie "$rootfs" "$mirror" >&2
 
 site="$rootfs/usr/local/lib/python3.13/dist-packages"
-mkdir -p "$site" "$rootfs/workspace" "$rootfs/checkpoints" "$rootfs/data"
+mkdir -p "$site" "$rootfs/workspace" "$rootfs/checkpoints" "$rootfs/data" "$rootfs/code" "$rootfs/home/ddp"
+# A non-root default user, uid/gid 1000, owning the folders a node writes: a fresh named volume mounted at
+# /workspace or /checkpoints takes this ownership, so training needs no privilege.
+echo "ddp:x:1000:1000:ddpsim node:/home/ddp:/bin/sh" >> "$rootfs/etc/passwd"
+echo "ddp:x:1000:" >> "$rootfs/etc/group"
+echo "ddp:!:20000::::::" >> "$rootfs/etc/shadow"
+chown 1000:1000 "$rootfs/workspace" "$rootfs/checkpoints" "$rootfs/home/ddp"
 cp "$here/torch_no_libuv.py" "$site/ddpsim_torch_no_libuv.py"
 echo "import ddpsim_torch_no_libuv" > "$site/ddpsim-torch-no-libuv.pth"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 
 tar -C "$rootfs" -c . | docker import \
   --change 'WORKDIR /workspace' \
+  --change 'USER 1000:1000' \
   --change 'ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1' \
   --change 'CMD ["python3"]' \
   - "$tag" >&2

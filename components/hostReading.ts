@@ -1,0 +1,62 @@
+/**
+ * What planning reads from the machine, beyond the arguments: the Docker host's GPUs (for `gpuIds: ["auto"]`),
+ * whether host folders exist, the id of a local image, and a content hash of a build context. Everything here has
+ * side effects at plan time; the rules that use the readings stay pure in plan/.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterLabels, localImage, probeLocalGpus } from "./hostProbe";
+import { ClusterIdentity, isLocalDockerHost, ResolveOptions } from "./plan";
+
+/** The Docker host a cluster uses: its `dockerHost` argument, else `docker:host` config, else DOCKER_HOST, else local. */
+export function dockerHostOf(dockerHost: string | undefined): string {
+    return dockerHost ?? new pulumi.Config("docker").get("host") ?? process.env.DOCKER_HOST ?? "";
+}
+
+/** The readings `resolveClusterSpec` may use for one cluster. Folders and images are checked on a local host only. */
+export function hostReading(
+    dockerHostArg: string | undefined,
+    identity: ClusterIdentity,
+    probeImage = true,
+): ResolveOptions {
+    const dockerHost = dockerHostOf(dockerHostArg);
+    const self: ClusterLabels = { owner: identity.owner, project: identity.project, stack: identity.stack, cluster: identity.name };
+    const local = isLocalDockerHost(dockerHost === "" ? undefined : dockerHost);
+    return {
+        localGpus: () => probeLocalGpus(dockerHost === "" ? undefined : dockerHost, self),
+        ...(local
+            ? {
+                  pathExists: (dir: string) => fs.existsSync(dir) && fs.statSync(dir).isDirectory(),
+                  ...(probeImage ? { localImage: (name: string) => localImage(dockerHost === "" ? undefined : dockerHost, name) } : {}),
+              }
+            : {}),
+    };
+}
+
+const SKIPPED = new Set([".git", "node_modules", "__pycache__", ".pulumi", ".venv"]);
+
+/** sha256 over every file of a folder (relative paths and contents, in order), skipping VCS and cache folders. */
+export function folderHash(dir: string): string {
+    const hash = createHash("sha256");
+    const walk = (at: string): void => {
+        for (const entry of fs.readdirSync(at, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            if (SKIPPED.has(entry.name)) continue;
+            const full = path.join(at, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else if (entry.isFile()) {
+                hash.update(path.relative(dir, full).split(path.sep).join("/")).update("\0");
+                hash.update(fs.readFileSync(full)).update("\0");
+            }
+        }
+    };
+    walk(dir);
+    return hash.digest("hex");
+}
+
+/** A tag suffix for an image built from `context` by a cluster: its owner's names and the context's content. */
+export function contentTag(context: string, namePrefix: string): string {
+    const content = fs.existsSync(context) ? folderHash(context).slice(0, 12) : "missing";
+    return `${createHash("sha256").update(namePrefix).digest("hex").slice(0, 6)}-${content}`;
+}
