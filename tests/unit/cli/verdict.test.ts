@@ -5,7 +5,7 @@ const NOW = 1_800_000_000_000;
 const STALL = 300;
 const ago = (s: number) => NOW - s * 1000;
 
-function node(rank: number, state: NodeSnapshot["state"], more: Partial<NodeSnapshot> & { facts?: Partial<LogFacts> } = {}): NodeSnapshot {
+function node(rank: number, state: NodeSnapshot["state"], more: Omit<Partial<NodeSnapshot>, "facts"> & { facts?: Partial<LogFacts> } = {}): NodeSnapshot {
     return {
         node: `ddp-node-${rank}`,
         rank,
