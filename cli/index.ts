@@ -10,6 +10,8 @@ export * from "./docker";
 export * from "./cluster";
 export * from "./logSource";
 export * from "./snapshot";
+export * from "./watch";
+export * from "./report";
 export * from "./nodeSelect";
 export * from "./format";
 export * from "./liveLine";

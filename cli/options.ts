@@ -15,6 +15,8 @@ export interface TargetOptions {
 
 export const DEFAULT_CLUSTER = "ddp";
 export const FALLBACK_PROJECT = "ddpsim";
+/** Seconds with no new log line after which a running cluster counts as stalled (--stall-after). */
+export const DEFAULT_STALL_AFTER = "300";
 
 /** The `name:` of ./Pulumi.yaml (the project's), else "ddpsim". */
 export function defaultProject(dir = process.cwd()): string {

@@ -3,10 +3,8 @@ import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { progressText, resultText, table, verdictText } from "../format";
-import { addTargetOptions, openTarget, TargetOptions } from "../options";
+import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
 import { ClusterSnapshot, ClusterTracker, NodeReport } from "../snapshot";
-
-export const DEFAULT_STALL_AFTER = "300";
 
 interface StatusOptions extends TargetOptions {
     output: string;

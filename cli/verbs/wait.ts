@@ -5,31 +5,17 @@
 import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { EXIT } from "../errors";
-import { nodePrefix, progressText, resultText, useColour, verdictText } from "../format";
+import { progressText, verdictText } from "../format";
 import { LiveLine } from "../liveLine";
-import { readLogs } from "../logSource";
-import { addTargetOptions, openTarget, Target, TargetOptions } from "../options";
-import { sleep, untilSignal } from "../signals";
-import { ClusterSnapshot, ClusterTracker, NodeReport } from "../snapshot";
-import { ClusterVerdict, exitedForGood } from "../verdict";
-import { DEFAULT_STALL_AFTER } from "./status";
+import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
+import { nodeCounts, report } from "../report";
+import { untilSignal } from "../signals";
+import { ClusterSnapshot, ClusterTracker } from "../snapshot";
+import { WatchEnd, watchCluster } from "../watch";
 
 interface WaitOptions extends TargetOptions {
     timeout?: string;
     stallAfter: string;
-}
-
-const POLL_MS = 1000;
-const FAILED_NODE_LINES = 20;
-
-/** `2 running, 1 exited 0`: how many nodes are in each state. */
-export function nodeCounts(nodes: Pick<NodeReport, "state" | "exitCode">[]): string {
-    const counts = new Map<string, number>();
-    for (const n of nodes) {
-        const key = exitedForGood(n) ? `${n.state} ${n.exitCode}` : n.state;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    return [...counts].map(([state, count]) => `${count} ${state}`).join(", ");
 }
 
 function progressLine(snap: ClusterSnapshot, elapsedS: number): { text: string; key: string } {
@@ -39,64 +25,41 @@ function progressLine(snap: ClusterSnapshot, elapsedS: number): { text: string; 
     return { text: `[${formatDuration(elapsedS)}] ${verdictText(v)} | nodes: ${counts}`, key: `${v.status}|${progress}|${counts}` };
 }
 
-/** The nodes to show the last lines of: the failed one and any other that exited non-zero on its own. */
-function failedNodes(snap: ClusterSnapshot, v: Extract<ClusterVerdict, { status: "failed" }>): NodeReport[] {
-    return snap.nodes.filter(
-        (n) => n.node === v.node || (exitedForGood(n) && n.exitCode !== 0 && n.facts.verdict?.stoppedBy === undefined),
-    );
-}
-
-async function report(target: Target, snap: ClusterSnapshot): Promise<number> {
-    const v = snap.verdict;
-    const result = snap.nodes.map((n) => n.facts.result).find((r) => r !== undefined);
-    if (v.status !== "failed") {
-        if (result !== undefined) process.stdout.write(`result: ${resultText(result)}\n`);
-        process.stdout.write(`verdict: ${verdictText(v)}\n`);
-        return EXIT.ok;
-    }
-    const colour = useColour(process.stderr);
-    const out = [`verdict: ${verdictText(v)}`];
-    for (const n of failedNodes(snap, v)) {
-        const lines = await readLogs(target.docker, n, { tail: FAILED_NODE_LINES });
-        out.push(`--- last ${lines.length} lines of ${n.node} (rank ${n.rank}, ${n.state}, exit code ${n.exitCode}) ---`);
-        out.push(...lines.map((l) => `${nodePrefix(l.node, l.rank, colour)}${l.text}`));
-    }
-    process.stderr.write(`${out.join("\n")}\n`);
-    return EXIT.runFailed;
-}
-
 async function wait(options: WaitOptions): Promise<number> {
     const timeoutS = options.timeout === undefined ? undefined : parseDuration(options.timeout, "--timeout");
     const stallAfter = parseDuration(options.stallAfter, "--stall-after");
     const target = await openTarget(options);
     const tracker = new ClusterTracker(target.docker, target.ref, target.nodes, stallAfter);
     const line = new LiveLine(process.stdout);
-    const started = Date.now();
     return untilSignal(async (signal) => {
+        let result: WatchEnd;
         try {
-            for (;;) {
-                const snap = await tracker.snapshot();
-                const elapsedS = (Date.now() - started) / 1000;
-                const { text, key } = progressLine(snap, elapsedS);
-                line.show(text, key);
-                if (snap.verdict.status === "failed" || snap.verdict.status === "succeeded") {
-                    line.end();
-                    return await report(target, snap);
-                }
-                if (timeoutS !== undefined && elapsedS >= timeoutS) {
-                    line.end();
-                    process.stderr.write(
-                        `ddpsim: timed out after ${formatDuration(timeoutS)} waiting for stack ${target.ref.stack}; ` +
-                            `verdict now: ${verdictText(snap.verdict)}\n`,
-                    );
-                    return EXIT.timeout;
-                }
-                const left = timeoutS === undefined ? POLL_MS : Math.min(POLL_MS, timeoutS * 1000 - (Date.now() - started));
-                await sleep(Math.max(0, left), signal);
-                if (signal.aborted) return EXIT.sigint;
-            }
+            result = await watchCluster(tracker, {
+                timeoutS,
+                signal,
+                onSnapshot: (snap, elapsedS) => {
+                    const { text, key } = progressLine(snap, elapsedS);
+                    line.show(text, key);
+                },
+            });
         } finally {
             line.end();
+        }
+        switch (result.end) {
+            case "done":
+                return report(target.docker, result.snap);
+            case "timeout":
+                process.stderr.write(
+                    `ddpsim: timed out after ${formatDuration(timeoutS ?? 0)} waiting for stack ${target.ref.stack}; ` +
+                        `verdict now: ${verdictText(result.snap.verdict)}\n`,
+                );
+                return EXIT.timeout;
+            case "aborted":
+                return EXIT.sigint;
+            default: {
+                const never: never = result;
+                throw new Error(`unknown end ${JSON.stringify(never)}`);
+            }
         }
     });
 }

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ClusterVerdict, nodePrefix, progressText, resultText, table, verdictText } from "../../../cli";
-import { nodeCounts } from "../../../cli/verbs/wait";
+import { nodeCounts } from "../../../cli";
 
 describe("cli text", () => {
     const verdicts: [ClusterVerdict, string][] = [
