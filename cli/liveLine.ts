@@ -14,7 +14,7 @@ export class LiveLine {
 
     show(text: string, key: string): void {
         if (this.live) {
-            const width = Math.max(20, (this.out.columns ?? 80) - 1);
+            const width = Math.max(20, (this.out.columns || 80) - 1);
             const shown = text.length > width ? `${text.slice(0, width - 1)}…` : text;
             this.out.write(`\r\x1b[2K${shown}`);
             this.drawn = true;

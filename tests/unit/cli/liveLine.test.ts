@@ -18,6 +18,13 @@ describe("cli live line", () => {
         assert.strictEqual(out.written, "\r\x1b[2K[0s] starting\r\x1b[2K[1s] starting\r\x1b[2K[2s] running: ddp-n…\n");
     });
 
+    it("takes 80 columns when the terminal does not say", () => {
+        const out = stream(true, 0);
+        const line = new LiveLine(out);
+        line.show("x".repeat(100), "a");
+        assert.strictEqual(out.written, `\r\x1b[2K${"x".repeat(78)}…`);
+    });
+
     it("writes a plain line each time the key changes when not on a terminal", () => {
         const out = stream(false);
         const line = new LiveLine(out);
