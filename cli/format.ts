@@ -43,9 +43,11 @@ export function verdictText(v: ClusterVerdict): string {
         case "succeeded":
             return "succeeded: every node exited 0";
         case "failed": {
-            const code = v.source === "verdict" && v.exitCode !== undefined ? `, exit code ${v.exitCode}` : "";
             const rank = v.rank >= 0 ? ` (rank ${v.rank})` : "";
-            return `failed: ${v.node}${rank} ${v.reason}${code}${v.error === undefined ? "" : `: ${v.error}`}`;
+            const error = v.error === undefined ? "" : `: ${v.error}`;
+            if (v.source === "exit") return `failed: ${v.node}${rank} ${v.reason}${error}`;
+            const code = v.exitCode === undefined ? "" : ` with exit code ${v.exitCode}`;
+            return `failed: ${v.node}${rank} stopped for good${code} (${v.reason})${error}`;
         }
         default: {
             const never: never = v;

@@ -41,7 +41,8 @@ export async function report(docker: Docker, snap: ClusterSnapshot): Promise<num
     const out = [`verdict: ${verdictText(v)}`];
     for (const n of failedNodes(snap, v)) {
         const lines = await readLogs(docker, n, { tail: FAILED_NODE_LINES });
-        out.push(`--- last ${lines.length} lines of ${n.node} (rank ${n.rank}, ${n.state}, exit code ${n.exitCode}) ---`);
+        const code = exitedForGood(n) || n.state === "restarting" ? `, exit code ${n.exitCode}` : "";
+        out.push(`--- last ${lines.length} lines of ${n.node} (rank ${n.rank}, ${n.state}${code}) ---`);
         out.push(...lines.map((l) => `${nodePrefix(l.node, l.rank, colour)}${l.text}`));
     }
     process.stderr.write(`${out.join("\n")}\n`);

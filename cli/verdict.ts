@@ -73,8 +73,9 @@ function failedByVerdict(nodes: NodeSnapshot[]): ClusterVerdict | undefined {
         node: culpritName,
         rank: culprit?.rank ?? -1,
         exitCode: culprit !== undefined && exitedForGood(culprit) ? culprit.exitCode : undefined,
-        reason: `stopped the run (${reporter.node} stopped because of it)`,
-        error: culprit?.facts.firstError,
+        reason: `${reporter.node} stopped because of it`,
+        // The stopped node's verdict repeats the failed node's error line.
+        error: culprit?.facts.firstError ?? reporter.facts.verdict!.error,
         source: "verdict",
     };
 }

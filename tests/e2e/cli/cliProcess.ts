@@ -75,8 +75,8 @@ export function isAlive(pid: number): boolean {
     }
 }
 
-/** `docker logs --timestamps --tail N` of a container, both streams, in time order, timestamps removed. */
-export async function dockerTail(container: string, lines: number): Promise<string[]> {
+/** `docker logs --timestamps --tail N` of a container, both streams, in time order, timestamps removed unless asked. */
+export async function dockerTail(container: string, lines: number, options: { timestamps?: boolean } = {}): Promise<string[]> {
     const { stdout, stderr } = await run("docker", ["logs", "--timestamps", "--tail", String(lines), container], {
         maxBuffer: 16 * 1024 * 1024,
     });
@@ -84,5 +84,5 @@ export async function dockerTail(container: string, lines: number): Promise<stri
         .split("\n")
         .filter((l) => l !== "")
         .sort()
-        .map((l) => l.slice(l.indexOf(" ") + 1));
+        .map((l) => (options.timestamps === true ? l : l.slice(l.indexOf(" ") + 1)));
 }

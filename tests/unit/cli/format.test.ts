@@ -22,11 +22,11 @@ describe("cli text", () => {
         ],
         [
             { status: "failed", node: "ddp-node-0", rank: 0, exitCode: 2, reason: "usage error", source: "verdict" },
-            "failed: ddp-node-0 (rank 0) usage error, exit code 2",
+            "failed: ddp-node-0 (rank 0) stopped for good with exit code 2 (usage error)",
         ],
         [
-            { status: "failed", node: "ddp-node-9", rank: -1, reason: "stopped the run (ddp-node-0 stopped because of it)", source: "verdict" },
-            "failed: ddp-node-9 stopped the run (ddp-node-0 stopped because of it)",
+            { status: "failed", node: "ddp-node-9", rank: -1, reason: "ddp-node-0 stopped because of it", source: "verdict" },
+            "failed: ddp-node-9 stopped for good (ddp-node-0 stopped because of it)",
         ],
     ];
     for (const [verdict, text] of verdicts) {

@@ -87,10 +87,18 @@ describe("cli cluster verdict", () => {
                 node: "ddp-node-1",
                 rank: 1,
                 exitCode: undefined,
-                reason: "stopped the run (ddp-node-0 stopped because of it)",
+                reason: "ddp-node-0 stopped because of it",
                 error: USAGE,
                 source: "verdict",
             },
+        ],
+        [
+            "failed: a stoppedBy verdict's error line when the failed node's log has none",
+            [
+                node(0, "running", { facts: { verdict: { node: "ddp-node-0", exitCode: 143, error: USAGE, reason: "ddp-node-1 failed", stoppedBy: "ddp-node-1" } } }),
+                node(1, "exited", { exitCode: 2 }),
+            ],
+            { status: "failed", node: "ddp-node-1", rank: 1, exitCode: 2, reason: "ddp-node-0 stopped because of it", error: USAGE, source: "verdict" },
         ],
         [
             "stalled: up, but no node logged or started for --stall-after",
