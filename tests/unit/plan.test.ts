@@ -281,6 +281,20 @@ describe("planCluster", () => {
         });
     });
 
+    it("labels each node with its hostname, the node count and its GPU ids (comma-separated, empty on CPU)", () => {
+        const labels = (raw: Record<string, unknown>) =>
+            planCluster(specOf(raw), identity).nodes.map((n) => [n.labels["ddpsim.node"], n.labels["ddpsim.nodes"], n.labels["ddpsim.gpus"]]);
+        assert.deepStrictEqual(labels({ nodes: 2, gpusPerNode: 2 }), [
+            ["ddp-node-0", "2", "0,1"],
+            ["ddp-node-1", "2", "2,3"],
+        ]);
+        assert.deepStrictEqual(labels({ nodes: 3, gpusPerNode: 0 }), [
+            ["ddp-node-0", "3", ""],
+            ["ddp-node-1", "3", ""],
+            ["ddp-node-2", "3", ""],
+        ]);
+    });
+
     it("passes the script exactly its arguments; directories go in the environment, or as flags on request", () => {
         const plain = planCluster(specOf({ datasetDir: "/srv/data", scriptArgs: ["10", "5", "--batch_size", "32"] }), identity);
         assert.deepStrictEqual(splitNodeCommand(plain.nodes[0].command).torchrun.slice(-5), [

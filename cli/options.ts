@@ -1,0 +1,70 @@
+/** The flags every verb shares (--project, --stack, --cluster) and the cluster they select. */
+import { Command } from "commander";
+import Docker from "dockerode";
+import * as fs from "fs";
+import * as path from "path";
+import { ClusterRef, findNodes, NodeContainer, resolveCluster } from "./cluster";
+import { connectDocker } from "./docker";
+import { CliError } from "./errors";
+
+export interface TargetOptions {
+    project?: string;
+    stack?: string;
+    cluster?: string;
+}
+
+export const DEFAULT_CLUSTER = "ddp";
+export const FALLBACK_PROJECT = "ddpsim";
+/** Seconds with no new log line after which a running cluster counts as stalled (--stall-after). */
+export const DEFAULT_STALL_AFTER = "300";
+
+/** The `name:` of ./Pulumi.yaml (the project's), else "ddpsim". */
+export function defaultProject(dir = process.cwd()): string {
+    const file = path.join(dir, "Pulumi.yaml");
+    if (!fs.existsSync(file)) return FALLBACK_PROJECT;
+    const line = fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .find((l) => /^name\s*:/.test(l));
+    const value = line
+        ?.replace(/^name\s*:\s*/, "")
+        .replace(/\s+#.*$/, "")
+        .trim()
+        .replace(/^(["'])(.*)\1$/, "$2");
+    return value === undefined || value === "" ? FALLBACK_PROJECT : value;
+}
+
+export function addTargetOptions(command: Command): Command {
+    return command
+        .option("--project <name>", "Pulumi project (default: name in ./Pulumi.yaml, else ddpsim)")
+        .option("--stack <name>", "stack (default: the only stack of the project on this host)")
+        .option("--cluster <name>", "DdpCluster resource name", DEFAULT_CLUSTER);
+}
+
+function checkName(value: string | undefined, flag: string): void {
+    if (value !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.\-/]*$/.test(value)) {
+        throw new CliError(`${flag} must be a Pulumi name (letters, digits, - _ . /), got ${JSON.stringify(value)}`);
+    }
+}
+
+export interface Target {
+    docker: Docker;
+    ref: ClusterRef;
+    nodes: NodeContainer[];
+}
+
+/** Docker, the cluster the flags select (its stack said on stderr when it was guessed), and its nodes. */
+export async function openTarget(options: TargetOptions): Promise<Target> {
+    checkName(options.project, "--project");
+    checkName(options.stack, "--stack");
+    checkName(options.cluster, "--cluster");
+    const docker = await connectDocker();
+    const { ref, note } = await resolveCluster(docker, {
+        project: options.project ?? defaultProject(),
+        cluster: options.cluster ?? DEFAULT_CLUSTER,
+        stack: options.stack,
+    });
+    if (note !== undefined) process.stderr.write(`ddpsim: ${note}\n`);
+    const nodes = await findNodes(docker, ref);
+    return { docker, ref, nodes };
+}
