@@ -1,4 +1,7 @@
-/** The configuration reference in docs/configuration.md is generated from Pulumi.yaml (scripts/gen-config-docs.ts, `npm run docs`). */
+/**
+ * The documentation: the configuration reference in docs/configuration.md is generated from Pulumi.yaml
+ * (scripts/gen-config-docs.ts, `npm run docs`), and every relative link in README.md and docs/ leads to a file.
+ */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -101,3 +104,69 @@ function silenced(): { restore: () => void } {
         },
     };
 }
+
+/** The Markdown files whose links are checked: the README, every page under docs/, and training/README.md. */
+function markdownFiles(): string[] {
+    const docs = fs
+        .readdirSync(path.join(root, "docs"))
+        .filter((name) => name.endsWith(".md"))
+        .map((name) => path.join("docs", name));
+    return ["README.md", path.join("training", "README.md"), ...docs];
+}
+
+/**
+ * The targets of a Markdown text's inline links and images (`[text](target)`, `![alt](target)`), outside code
+ * blocks and code spans, without a title (`(target "title")`).
+ */
+function linkTargets(markdown: string): string[] {
+    const prose = markdown.replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+    return [...prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]);
+}
+
+describe("links in the documentation", () => {
+    it("finds inline links and images, and skips code", () => {
+        const text = [
+            "See [the contract](docs/run-contract.md) and ![a plot](img/run.png \"Run\").",
+            "`[not](a-link.md)` in a code span",
+            "```",
+            "[not](in-a-block.md)",
+            "```",
+            "[web](https://example.org/x) [here](#section) [there](gpus.md#which-gpus-a-node-gets)",
+        ].join("\n");
+        assert.deepStrictEqual(linkTargets(text), [
+            "docs/run-contract.md",
+            "img/run.png",
+            "https://example.org/x",
+            "#section",
+            "gpus.md#which-gpus-a-node-gets",
+        ]);
+    });
+
+    it("every relative link in README.md, training/README.md and docs/*.md leads to a file or folder that exists", () => {
+        const broken: string[] = [];
+        let checked = 0;
+        for (const file of markdownFiles()) {
+            const text = fs.readFileSync(path.join(root, file), "utf8");
+            for (const target of linkTargets(text)) {
+                if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("#")) continue; // a URL, or this page
+                const filePart = decodeURIComponent(target.split("#")[0]);
+                const resolved = path.resolve(root, path.dirname(file), filePart);
+                checked += 1;
+                if (!resolved.startsWith(root + path.sep) || !fs.existsSync(resolved)) broken.push(`${file}: ${target}`);
+            }
+        }
+        assert.ok(checked > 20, `only ${checked} relative links found: is the link pattern still right?`);
+        assert.deepStrictEqual(broken, [], "links to files that do not exist");
+    });
+
+    it("the README links every page under docs/", () => {
+        const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+        const linked = new Set(linkTargets(readme).map((t) => t.split("#")[0]));
+        const pages = markdownFiles().filter((f) => f.startsWith("docs" + path.sep)).map((f) => f.split(path.sep).join("/"));
+        assert.deepStrictEqual(
+            pages.filter((p) => !linked.has(p)),
+            [],
+            "docs pages the README does not link: add each to its Documentation list",
+        );
+    });
+});
