@@ -1,6 +1,6 @@
 /**
- * Generates the README's configuration reference from the config schema in Pulumi.yaml (key, type, default,
- * description), between the markers `<!-- config-reference:start -->` and `<!-- config-reference:end -->`:
+ * Generates the configuration reference (docs/configuration.md) from the config schema in Pulumi.yaml (key, type,
+ * default, description), between the markers `<!-- config-reference:start -->` and `<!-- config-reference:end -->`:
  *   npm run docs            rewrites the region
  *   npm run docs -- --check exits 1 when the region differs from what Pulumi.yaml gives (tests/unit/docs.test.ts)
  */
@@ -14,6 +14,9 @@ export const START = "<!-- config-reference:start -->";
 export const END = "<!-- config-reference:end -->";
 
 const ROOT = path.resolve(__dirname, "..");
+
+/** The page that holds the generated region, relative to the repository root. */
+export const REFERENCE_PAGE = path.join("docs", "configuration.md");
 
 interface ConfigSchema {
     type?: string;
@@ -63,34 +66,45 @@ export function configReference(pulumiYaml: string): string {
     ].join("\n");
 }
 
-/** The README with its region replaced; throws when the markers are missing or out of order. */
-export function withReference(readme: string, reference: string): string {
-    const start = readme.indexOf(START);
-    const end = readme.indexOf(END);
-    if (start < 0 || end < start) throw new Error(`README.md needs the markers ${START} and ${END}, in that order`);
-    return `${readme.slice(0, start + START.length)}\n${reference}\n${readme.slice(end)}`;
+/** The page with its region replaced; throws when the markers are missing or out of order. */
+export function withReference(page: string, reference: string): string {
+    const start = page.indexOf(START);
+    const end = page.indexOf(END);
+    if (start < 0 || end < start) throw new Error(`${REFERENCE_PAGE} needs the markers ${START} and ${END}, in that order`);
+    return `${page.slice(0, start + START.length)}\n${reference}\n${page.slice(end)}`;
 }
 
-/** The README's region as it is now (markers excluded, trimmed). */
-export function currentReference(readme: string): string | undefined {
-    const start = readme.indexOf(START);
-    const end = readme.indexOf(END);
+/** The page's region as it is now (markers excluded, trimmed). */
+export function currentReference(page: string): string | undefined {
+    const start = page.indexOf(START);
+    const end = page.indexOf(END);
     if (start < 0 || end < start) return undefined;
-    return readme.slice(start + START.length, end).trim();
+    return page.slice(start + START.length, end).trim();
 }
 
 export function main(argv: string[], root = ROOT): number {
-    const readmePath = path.join(root, "README.md");
-    const readme = fs.readFileSync(readmePath, "utf8");
+    if (argv.includes("--help") || argv.includes("-h")) {
+        console.log("usage: npm run docs [-- --check]");
+        console.log(`  rewrites the configuration reference in ${REFERENCE_PAGE} from Pulumi.yaml's config schema;`);
+        console.log("  --check exits 1, changing nothing, when it is stale");
+        return 0;
+    }
+    const unknown = argv.filter((a) => a !== "--check");
+    if (unknown.length > 0) {
+        console.error(`docs: unknown argument ${unknown[0]}; usage: npm run docs [-- --check]`);
+        return 2;
+    }
+    const pagePath = path.join(root, REFERENCE_PAGE);
+    const page = fs.readFileSync(pagePath, "utf8");
     const reference = configReference(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
     if (argv.includes("--check")) {
-        if (currentReference(readme) === reference) return 0;
-        console.error("README.md's configuration reference differs from Pulumi.yaml: run `npm run docs`");
+        if (currentReference(page) === reference) return 0;
+        console.error(`${REFERENCE_PAGE}'s configuration reference differs from Pulumi.yaml: run \`npm run docs\``);
         return 1;
     }
-    const updated = withReference(readme, reference);
-    if (updated !== readme) fs.writeFileSync(readmePath, updated);
-    console.log(updated === readme ? "README.md is up to date" : "README.md: configuration reference regenerated");
+    const updated = withReference(page, reference);
+    if (updated !== page) fs.writeFileSync(pagePath, updated);
+    console.log(updated === page ? `${REFERENCE_PAGE} is up to date` : `${REFERENCE_PAGE}: configuration reference regenerated`);
     return 0;
 }
 
