@@ -8,6 +8,7 @@ import { CliError } from "./errors";
 import { ContainerState } from "./verdict";
 
 export const LABELS = {
+    owner: `${LABEL_PREFIX}.owner`,
     project: `${LABEL_PREFIX}.project`,
     stack: `${LABEL_PREFIX}.stack`,
     cluster: `${LABEL_PREFIX}.cluster`,
@@ -19,6 +20,8 @@ export const LABELS = {
 } as const;
 
 export interface ClusterRef {
+    /** Whose cluster (label ddpsim.owner): by default the OS user running the CLI. */
+    owner: string;
     project: string;
     stack: string;
     cluster: string;
@@ -49,16 +52,23 @@ export interface NodeState extends NodeContainer {
 }
 
 export function clusterFilters(ref: ClusterRef): { label: string[] } {
-    return { label: [`${LABELS.project}=${ref.project}`, `${LABELS.stack}=${ref.stack}`, `${LABELS.cluster}=${ref.cluster}`] };
+    return {
+        label: [
+            `${LABELS.owner}=${ref.owner}`,
+            `${LABELS.project}=${ref.project}`,
+            `${LABELS.stack}=${ref.stack}`,
+            `${LABELS.cluster}=${ref.cluster}`,
+        ],
+    };
 }
 
-/** Every (project, stack, cluster) with containers on this Docker host, of one project when given. */
-export async function listClusters(docker: Docker, project?: string): Promise<ClusterRef[]> {
-    const label = project === undefined ? LABELS.project : `${LABELS.project}=${project}`;
-    const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+/** Every (owner, project, stack, cluster) with containers on this Docker host, of one owner and project. */
+export async function listClusters(docker: Docker, owner: string, project?: string): Promise<ClusterRef[]> {
+    const label = [`${LABELS.owner}=${owner}`, project === undefined ? LABELS.project : `${LABELS.project}=${project}`];
+    const containers = await docker.listContainers({ all: true, filters: { label } });
     const seen = new Map<string, ClusterRef>();
     for (const c of containers) {
-        const ref = { project: c.Labels[LABELS.project], stack: c.Labels[LABELS.stack] ?? "", cluster: c.Labels[LABELS.cluster] ?? "" };
+        const ref = { owner, project: c.Labels[LABELS.project], stack: c.Labels[LABELS.stack] ?? "", cluster: c.Labels[LABELS.cluster] ?? "" };
         seen.set(JSON.stringify(ref), ref);
     }
     return [...seen.values()].sort((a, b) => a.stack.localeCompare(b.stack) || a.cluster.localeCompare(b.cluster));
@@ -125,10 +135,10 @@ const listOf = (refs: ClusterRef[], key: "stack" | "cluster") => [...new Set(ref
  */
 export async function resolveCluster(
     docker: Docker,
-    want: { project: string; cluster: string; stack?: string },
+    want: { owner: string; project: string; cluster: string; stack?: string },
 ): Promise<{ ref: ClusterRef; note?: string }> {
-    const all = await listClusters(docker, want.project);
-    const where = `project ${want.project}`;
+    const all = await listClusters(docker, want.owner, want.project);
+    const where = `project ${want.project} (owner ${want.owner})`;
     if (want.stack !== undefined) {
         const ofStack = all.filter((r) => r.stack === want.stack);
         if (ofStack.some((r) => r.cluster === want.cluster)) return { ref: { ...want, stack: want.stack } };

@@ -5,9 +5,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { ClusterRef, findNodes, NodeContainer, resolveCluster } from "./cluster";
 import { connectDocker } from "./docker";
+import { defaultOwner } from "../components/owner";
 import { CliError } from "./errors";
 
 export interface TargetOptions {
+    owner?: string;
     project?: string;
     stack?: string;
     cluster?: string;
@@ -36,6 +38,7 @@ export function defaultProject(dir = process.cwd()): string {
 
 export function addTargetOptions(command: Command): Command {
     return command
+        .option("--owner <name>", "whose cluster (label ddpsim.owner; default: your user name, as ddpsim:owner defaults to)")
         .option("--project <name>", "Pulumi project (default: name in ./Pulumi.yaml, else ddpsim)")
         .option("--stack <name>", "stack (default: the only stack of the project on this host)")
         .option("--cluster <name>", "DdpCluster resource name", DEFAULT_CLUSTER);
@@ -60,6 +63,7 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
     checkName(options.cluster, "--cluster");
     const docker = await connectDocker();
     const { ref, note } = await resolveCluster(docker, {
+        owner: options.owner ?? defaultOwner(),
         project: options.project ?? defaultProject(),
         cluster: options.cluster ?? DEFAULT_CLUSTER,
         stack: options.stack,

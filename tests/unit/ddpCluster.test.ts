@@ -265,7 +265,7 @@ describe("DdpCluster", () => {
             assert.strictEqual(envs[SECRET_SIG], SECRET_MARKER, JSON.stringify(envs).slice(0, 200));
             assert.ok(envs.value.includes("HF_TOKEN=hf_s3cr3t") && envs.value.includes("LOG=debug"));
         }
-        const outputs = await Promise.all([cluster.nodes, cluster.logsCommand, cluster.containerNames].map(valueOf));
+        const outputs = await Promise.all([valueOf(cluster.nodes), valueOf(cluster.logsCommand), valueOf(cluster.containerNames)]);
         assert.ok(!JSON.stringify(outputs).includes("hf_s3cr3t"));
         const plain = await declare({ env: { LOG: "debug" } });
         assert.ok(Array.isArray(ofType(plain.registered, CONTAINER)[0].inputs.envs), "no secret, no wrapper");

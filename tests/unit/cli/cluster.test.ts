@@ -17,6 +17,7 @@ function container(project: string, stack: string, cluster: string, rank: number
         Id: `id-${name}`,
         Names: [`/${name}`],
         Labels: {
+            "ddpsim.owner": "ann",
             "ddpsim.project": project,
             "ddpsim.stack": stack,
             "ddpsim.cluster": cluster,
@@ -49,28 +50,30 @@ const HOST = fakeDocker([
     container("ddpsim", "beta", "ddp", 0),
     container("ddpsim", "beta", "other", 0),
     container("elsewhere", "gamma", "ddp", 0),
+    container("ddpsim", "delta", "ddp", 0, { "ddpsim.owner": "bob" }),
 ]);
 
 const refused = (message: string) => (err: unknown) => err instanceof CliError && err.message === message && err.exitCode === 2;
 
 describe("cli cluster lookup", () => {
-    it("selects one cluster by project, stack and cluster labels", () => {
-        assert.deepStrictEqual(clusterFilters({ project: "p", stack: "s", cluster: "c" }), {
-            label: ["ddpsim.project=p", "ddpsim.stack=s", "ddpsim.cluster=c"],
+    it("selects one cluster by owner, project, stack and cluster labels", () => {
+        assert.deepStrictEqual(clusterFilters({ owner: "o", project: "p", stack: "s", cluster: "c" }), {
+            label: ["ddpsim.owner=o", "ddpsim.project=p", "ddpsim.stack=s", "ddpsim.cluster=c"],
         });
     });
 
     it("lists the clusters of a project, or of every project", async () => {
-        assert.deepStrictEqual(await listClusters(HOST, "ddpsim"), [
-            { project: "ddpsim", stack: "alpha", cluster: "ddp" },
-            { project: "ddpsim", stack: "beta", cluster: "ddp" },
-            { project: "ddpsim", stack: "beta", cluster: "other" },
+        assert.deepStrictEqual(await listClusters(HOST, "ann", "ddpsim"), [
+            { owner: "ann", project: "ddpsim", stack: "alpha", cluster: "ddp" },
+            { owner: "ann", project: "ddpsim", stack: "beta", cluster: "ddp" },
+            { owner: "ann", project: "ddpsim", stack: "beta", cluster: "other" },
         ]);
-        assert.strictEqual((await listClusters(HOST)).length, 4);
+        assert.strictEqual((await listClusters(HOST, "ann")).length, 4);
+        assert.deepStrictEqual(await listClusters(HOST, "bob"), [{ owner: "bob", project: "ddpsim", stack: "delta", cluster: "ddp" }]);
     });
 
     it("finds a cluster's nodes by rank, with hostnames and GPU ids from their labels", async () => {
-        const nodes = await findNodes(HOST, { project: "ddpsim", stack: "alpha", cluster: "ddp" });
+        const nodes = await findNodes(HOST, { owner: "ann", project: "ddpsim", stack: "alpha", cluster: "ddp" });
         assert.deepStrictEqual(nodes, [
             { id: "id-ddpsim-alpha-ddp-node-0-abc123", name: "ddpsim-alpha-ddp-node-0-abc123", node: "ddp-node-0", rank: 0, role: "master", gpus: ["0", "1"] },
             { id: "id-ddpsim-alpha-ddp-node-1-abc123", name: "ddpsim-alpha-ddp-node-1-abc123", node: "ddp-node-1", rank: 1, role: "worker", gpus: ["2", "3"] },
@@ -78,26 +81,30 @@ describe("cli cluster lookup", () => {
     });
 
     it("resolves a named stack, and the only stack of a cluster with a note", async () => {
-        assert.deepStrictEqual(await resolveCluster(HOST, { project: "ddpsim", cluster: "ddp", stack: "beta" }), {
-            ref: { project: "ddpsim", cluster: "ddp", stack: "beta" },
+        assert.deepStrictEqual(await resolveCluster(HOST, { owner: "ann", project: "ddpsim", cluster: "ddp", stack: "beta" }), {
+            ref: { owner: "ann", project: "ddpsim", cluster: "ddp", stack: "beta" },
         });
-        assert.deepStrictEqual(await resolveCluster(HOST, { project: "ddpsim", cluster: "other" }), {
-            ref: { project: "ddpsim", stack: "beta", cluster: "other" },
-            note: "using stack beta (the only stack of project ddpsim, cluster other, on this host)",
+        assert.deepStrictEqual(await resolveCluster(HOST, { owner: "ann", project: "ddpsim", cluster: "other" }), {
+            ref: { owner: "ann", project: "ddpsim", stack: "beta", cluster: "other" },
+            note: "using stack beta (the only stack of project ddpsim (owner ann), cluster other, on this host)",
         });
-        assert.deepStrictEqual(await resolveCluster(HOST, { project: "elsewhere", cluster: "ddp" }), {
-            ref: { project: "elsewhere", stack: "gamma", cluster: "ddp" },
-            note: "using stack gamma (the only stack of project elsewhere, cluster ddp, on this host)",
+        assert.deepStrictEqual(await resolveCluster(HOST, { owner: "ann", project: "elsewhere", cluster: "ddp" }), {
+            ref: { owner: "ann", project: "elsewhere", stack: "gamma", cluster: "ddp" },
+            note: "using stack gamma (the only stack of project elsewhere (owner ann), cluster ddp, on this host)",
+        });
+        assert.deepStrictEqual(await resolveCluster(HOST, { owner: "bob", project: "ddpsim", cluster: "ddp" }), {
+            ref: { owner: "bob", project: "ddpsim", stack: "delta", cluster: "ddp" },
+            note: "using stack delta (the only stack of project ddpsim (owner bob), cluster ddp, on this host)",
         });
     });
 
-    const errors: [string, { project: string; cluster: string; stack?: string }, string][] = [
-        ["an unknown stack, listing the stacks", { project: "ddpsim", cluster: "ddp", stack: "nope" }, "no stack nope of project ddpsim on this Docker host; stacks on this host: alpha, beta"],
-        ["a stack without that cluster", { project: "ddpsim", cluster: "gpu", stack: "alpha" }, "stack alpha (project ddpsim) has no cluster gpu; its clusters: ddp"],
-        ["several stacks when none is named", { project: "ddpsim", cluster: "ddp" }, "several stacks of project ddpsim have a cluster ddp here (alpha, beta): pick one with --stack"],
-        ["an unknown cluster", { project: "ddpsim", cluster: "gpu" }, "no cluster gpu in any stack of project ddpsim on this host; clusters: alpha/ddp, beta/ddp, beta/other"],
-        ["an unknown project", { project: "nobody", cluster: "ddp" }, "no stack of project nobody has containers on this Docker host (is the stack up? is --project right?)"],
-        ["a stack of an unknown project", { project: "nobody", cluster: "ddp", stack: "alpha" }, "no stack alpha of project nobody on this Docker host; no stack of project nobody has containers here"],
+    const errors: [string, { owner: string; project: string; cluster: string; stack?: string }, string][] = [
+        ["an unknown stack, listing the stacks", { owner: "ann", project: "ddpsim", cluster: "ddp", stack: "nope" }, "no stack nope of project ddpsim (owner ann) on this Docker host; stacks on this host: alpha, beta"],
+        ["a stack without that cluster", { owner: "ann", project: "ddpsim", cluster: "gpu", stack: "alpha" }, "stack alpha (project ddpsim (owner ann)) has no cluster gpu; its clusters: ddp"],
+        ["several stacks when none is named", { owner: "ann", project: "ddpsim", cluster: "ddp" }, "several stacks of project ddpsim (owner ann) have a cluster ddp here (alpha, beta): pick one with --stack"],
+        ["an unknown cluster", { owner: "ann", project: "ddpsim", cluster: "gpu" }, "no cluster gpu in any stack of project ddpsim (owner ann) on this host; clusters: alpha/ddp, beta/ddp, beta/other"],
+        ["an unknown project", { owner: "ann", project: "nobody", cluster: "ddp" }, "no stack of project nobody (owner ann) has containers on this Docker host (is the stack up? is --project right?)"],
+        ["a stack of an unknown project", { owner: "ann", project: "nobody", cluster: "ddp", stack: "alpha" }, "no stack alpha of project nobody (owner ann) on this Docker host; no stack of project nobody (owner ann) has containers here"],
     ];
     for (const [what, want, message] of errors) {
         it(`refuses ${what}`, async () => {
