@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { defaultOwner, identityTag } from "../../components";
 import { parse } from "yaml";
 import { docker, stackObjects } from "../support/dockerHarness";
 import {
@@ -79,7 +80,8 @@ describe("the Compose export run by docker-compose (CPU image)", function () {
         );
         const services = parse(fs.readFileSync(file, "utf8")).services;
         const names: string[] = Object.values(services).map((s: any) => s.container_name);
-        assert.deepStrictEqual(names, [`ddpsim-${stack}-ddp-node-0`, `ddpsim-${stack}-ddp-node-1`]);
+        const prefix = `ddpsim-${stack}-ddp-${identityTag(defaultOwner(), "ddpsim", stack, "ddp")}`;
+        assert.deepStrictEqual(names, [`${prefix}-node-0`, `${prefix}-node-1`]);
 
         await compose("up", "-d");
         // Compose created node 1 only once node 0's healthcheck passed (depends_on: service_healthy).

@@ -21,7 +21,7 @@ const TRANSLATED: Record<string, string[]> = {
     "docker:index/container:Container": [
         "name", "image", "hostname", "networksAdvanced", "envs", "command", "entrypoints", "workingDir", "mounts",
         "shmSize", "restart", "maxRetryCount", "mustRun", "stopSignal", "stopTimeout", "destroyGraceSeconds",
-        "labels", "healthcheck", "wait", "waitTimeout", "capabilities", "gpus", "deviceRequests", "user",
+        "labels", "healthcheck", "wait", "waitTimeout", "capabilities", "gpus", "deviceRequests", "user", "securityOpts",
     ],
 };
 
@@ -110,6 +110,7 @@ function containerOptions(inputs: Inputs): Docker.ContainerCreateOptions {
                 inputs.restart === undefined
                     ? undefined
                     : { Name: inputs.restart, MaximumRetryCount: inputs.restart === "on-failure" ? inputs.maxRetryCount ?? 0 : 0 },
+            SecurityOpt: inputs.securityOpts,
             CapAdd: inputs.capabilities?.adds,
             CapDrop: inputs.capabilities?.drops,
             DeviceRequests: deviceRequests.length > 0 ? deviceRequests : undefined,

@@ -182,7 +182,7 @@ describe("the package entry point", () => {
                 "--nproc-per-node", "1",
                 "--rdzv-backend", "c10d",
                 "--rdzv-endpoint", "trainers-node-0:29500",
-                "--rdzv-id", "ddpsim-test-trainers",
+                "--rdzv-id", `ddpsim-test-trainers-${identityTag(defaultOwner(), "ddpsim", "test", "trainers")}`,
                 "--max-restarts", "3",
             ]);
         }
