@@ -2,6 +2,7 @@ import { CONTAINER_INTERFACE, CONTAINER_PATHS } from "./defaults";
 import { allocateGpus } from "./gpus";
 import { nodeCapabilities, shapedCommand } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
+import { ncclSocketEnv } from "./ncclSockets";
 import { dockerName, hostLabel } from "./names";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
 
@@ -52,6 +53,8 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
             GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
             // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
             TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+            // GPU nodes: NCCL's socket transport tuned to the host's speed (plan/ncclSockets.ts); user values win.
+            ...ncclSocketEnv(spec.gpusPerNode),
             ...spec.env,
             NODE_RANK: String(rank),
             NNODES: String(spec.nodes),

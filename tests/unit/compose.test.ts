@@ -34,13 +34,14 @@ function command(nodes: number): string[] {
     ];
 }
 
-function environment(rank: number, nodes: number): Record<string, string> {
+function environment(rank: number, nodes: number, gpu = false): Record<string, string> {
     return {
         PYTHONUNBUFFERED: "1",
         PYTHONDONTWRITEBYTECODE: "1",
         NCCL_SOCKET_IFNAME: "eth0",
         GLOO_SOCKET_IFNAME: "eth0",
         TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+        ...(gpu ? { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" } : {}),
         NODE_RANK: String(rank),
         NNODES: String(nodes),
         MASTER_ADDR: "ddp-node-0",
@@ -89,7 +90,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     hostname: "ddp-node-0",
                     command: command(2),
                     ...COMMON,
-                    environment: environment(0, 2),
+                    environment: environment(0, 2, true),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-0"] } },
                     labels: { ...LABELS, "ddpsim.rank": "0", "ddpsim.role": "master" },
@@ -102,7 +103,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     hostname: "ddp-node-1",
                     command: command(2),
                     ...COMMON,
-                    environment: environment(1, 2),
+                    environment: environment(1, 2, true),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-1"] } },
                     labels: { ...LABELS, "ddpsim.rank": "1", "ddpsim.role": "worker" },
