@@ -3,6 +3,7 @@ import { allocateGpus } from "./gpus";
 import { nodeCapabilities, shapingConfig } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
+import { ncclSocketEnv } from "./ncclSockets";
 import { agentCommand, nodeAgentSource } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
 import { packageTrainingDir } from "./validate";
@@ -109,6 +110,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
                 GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
                 // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
                 TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+                ...ncclSocketEnv(spec.gpusPerNode),
                 ...spec.env,
                 ...runContract(spec, identity, rank, hostname, masterHost),
             },

@@ -46,7 +46,7 @@ function command(nodes: number, rank: number): string[] {
     return ["python3", "-c", source, JSON.stringify(config), ...torchrun(nodes)];
 }
 
-function environment(rank: number, nodes: number): Record<string, string> {
+function environment(rank: number, nodes: number, gpu = false): Record<string, string> {
     return {
         PYTHONUNBUFFERED: "1",
         PYTHONDONTWRITEBYTECODE: "1",
@@ -54,6 +54,7 @@ function environment(rank: number, nodes: number): Record<string, string> {
         NCCL_SOCKET_IFNAME: "eth0",
         GLOO_SOCKET_IFNAME: "eth0",
         TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+        ...(gpu ? { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" } : {}),
         DDPSIM_PROJECT: "ddpsim",
         DDPSIM_STACK: "dev",
         DDPSIM_CLUSTER: "ddp",
@@ -131,7 +132,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     hostname: "ddp-node-0",
                     command: command(2, 0),
                     ...COMMON,
-                    environment: environment(0, 2),
+                    environment: environment(0, 2, true),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-0"] } },
                     labels: nodeLabels(0, 2, "0"),
@@ -144,7 +145,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     hostname: "ddp-node-1",
                     command: command(2, 1),
                     ...COMMON,
-                    environment: environment(1, 2),
+                    environment: environment(1, 2, true),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-1"] } },
                     labels: nodeLabels(1, 2, "1"),
