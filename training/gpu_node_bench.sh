@@ -7,6 +7,7 @@
 #   training/gpu_node_bench.sh OUT_DIR           the benchmark (one table: native, NCCL socket defaults, our
 #                                                 settings, each bandwidth profile, GPU sharing); < 10 min on 2 GPUs
 #   training/gpu_node_bench.sh --sweep OUT_DIR   NCCL_NSOCKS_PERTHREAD x NCCL_SOCKET_NTHREADS, alternating rounds
+#   training/gpu_node_bench.sh --cpus OUT_DIR    defaults vs ours with every process on 8 and 16 CPUs; 100mbit
 #   training/gpu_node_bench.sh --fetch-debs      download iproute2 and its libraries as Debian packages (needs apt)
 #
 # Needs: root, 2 GPUs (sharing runs use GPU 0 only), python3 with torch, unshare and mount (util-linux). ip and tc
@@ -39,6 +40,7 @@ mode=bench
 case "${1:-}" in
   --fetch-debs) fetch_debs; exit $? ;;
   --sweep) mode=sweep; shift ;;
+  --cpus) mode=cpus; shift ;;
   -h|--help|"") awk 'NR > 1 && !/^#/ {exit} NR > 1 {print}' "${BASH_SOURCE[0]}"; exit 2 ;;
 esac
 out="${1:?usage: gpu_node_bench.sh [--sweep] OUT_DIR}"
@@ -266,6 +268,18 @@ if [ "$mode" = sweep ]; then
     for c in $combos; do run "n2-$c-r$r" sweep 2 "$gpus2" - "$(settings_of "$c")"; done
   done
   for c in defaults 1x4 2x4 4x4; do run "n2cpu8-$c" sweep 2 "$gpus2" 0-7 "$(settings_of "$c")"; done
+elif [ "$mode" = cpus ]; then
+  # Smaller hosts: every process of both nodes pinned to the CPU sets of DDPSIM_BENCH_CPU_SETS (default 0-7 0-15),
+  # NCCL's socket defaults and ours alternating, DDPSIM_BENCH_ROUNDS rounds; then the 100mbit profile, bandwidth only.
+  for r in $(seq 1 "$rounds"); do
+    for cpus in ${DDPSIM_BENCH_CPU_SETS:-0-7 0-15}; do
+      n=$(( ${cpus#*-} - ${cpus%-*} + 1 ))
+      run "cpu$n-defaults-$r" bw 2 "$gpus2" "$cpus" defaults
+      run "cpu$n-ours-$r" bw 2 "$gpus2" "$cpus" "$(ours 2)"
+    done
+  done
+  shape 100 && RATE=100 PROFILE=100mbit run 100mbit 100m 2 "$gpus2" - "$(ours 2)"
+  shape -
 else
   run native fast native "$gpus2" - defaults
   # Alternating: defaults, ours, defaults, ours, ... (round 1 also trains both models; later rounds bench only).

@@ -143,6 +143,18 @@ def main():
             lines.append(f"  {combo:<14} {' '.join(fmt(v, '6.2f') for v in vals)}   median "
                          f"{fmt(statistics.median(ok) if ok else None, '.2f')}")
         summary["sweep"] = groups
+    elif mode == "cpus":
+        groups = {}
+        for e in results:
+            if e["state"] == "ran" and e["label"].startswith("cpu"):
+                groups.setdefault(e["label"].rsplit("-", 1)[0], []).append(e["busbw"])
+        lines.append("")
+        lines.append("pinned CPUs, 2 nodes, busbw at 256 MiB by round (Gbit/s):")
+        for group, vals in sorted(groups.items()):
+            ok = [v for v in vals if v is not None]
+            lines.append(f"  {group:<16} {' '.join(fmt(v, '6.2f') for v in vals)}   median "
+                         f"{fmt(statistics.median(ok) if ok else None, '.2f')}")
+        summary["cpus"] = groups
     json.dump(summary, open(os.path.join(runs, "summary.json"), "w"), indent=1, default=str)
     print("\n".join(lines))
 
