@@ -10,13 +10,14 @@
  * training/gpu_node_bench.sh measures them). More threads than that were slower (2 x 8 threads: 60 Gbit/s;
  * 8 x 8 and 4 x 16, measured earlier: below the defaults).
  *
- * The rule depends only on whether a node has GPUs: the plan does not know the Docker host's CPU count, and the gain
- * needs CPUs (with both nodes on 8 CPUs it was gone: 22 vs 26 Gbit/s). Users of small hosts override it in `env`.
+ * The gain needs CPUs: with every process of both nodes pinned to 16 CPUs these settings still gave 2.3x (53 vs 23
+ * Gbit/s, medians of two alternating rounds), on 8 CPUs they were slower than the defaults (20 vs 23). So the node
+ * agent applies them only when the node sees at least MIN_CPUS_FOR_TUNED_SOCKETS CPUs (its CPU affinity, which is
+ * what NCCL's threads can use), and only to variables the node's environment does not set already: `env` wins.
  *
- * Only GPU nodes get these: CPU nodes use gloo, which has no such settings. The plan puts them before the user's
- * `env`, so any of them can be overridden there. Inside a node (gpusPerNode > 1) NCCL keeps NVLink/P2P between
- * its GPUs: the socket settings only apply to the network transport, and NCCL_MIN_NCHANNELS is a floor that NVLink
- * rings (usually 8 or more channels) already exceed.
+ * Only GPU nodes get these: CPU nodes use gloo, which has no such settings. Inside a node (gpusPerNode > 1) NCCL
+ * keeps NVLink/P2P between its GPUs: the socket settings only apply to the network transport, and
+ * NCCL_MIN_NCHANNELS is a floor that NVLink rings (usually 8 or more channels) already exceed.
  */
 
 /** NCCL refuses more than this many sockets per connection (NCCL_NSOCKS_PERTHREAD x NCCL_SOCKET_NTHREADS). */
@@ -32,10 +33,16 @@ export const NCCL_SOCKET_SETTINGS = {
     NCCL_MIN_NCHANNELS: "4",
 } as const;
 
-/**
- * The NCCL environment of a node with `gpusPerNode` GPUs: NCCL_SOCKET_SETTINGS for a GPU node, nothing for a CPU
- * node. A new object each call, for the caller to merge (user values spread after it win).
- */
-export function ncclSocketEnv(gpusPerNode: number): Record<string, string> {
-    return gpusPerNode > 0 ? { ...NCCL_SOCKET_SETTINGS } : {};
+/** Below this many CPUs per node the tuned settings were slower than NCCL's own (measured on 8 and 16). */
+export const MIN_CPUS_FOR_TUNED_SOCKETS = 16;
+
+/** What a node agent applies (see training/node_agent.py): the settings, and the CPUs a node needs for them. */
+export interface NcclSocketDefaults {
+    env: Record<string, string>;
+    minCpus: number;
+}
+
+/** The NCCL socket defaults for a node with `gpusPerNode` GPUs; undefined for a CPU node. A new object each call. */
+export function ncclSocketDefaults(gpusPerNode: number): NcclSocketDefaults | undefined {
+    return gpusPerNode > 0 ? { env: { ...NCCL_SOCKET_SETTINGS }, minCpus: MIN_CPUS_FOR_TUNED_SOCKETS } : undefined;
 }

@@ -3,7 +3,7 @@ import { allocateGpus } from "./gpus";
 import { nodeCapabilities, shapingConfig } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
-import { ncclSocketEnv } from "./ncclSockets";
+import { ncclSocketDefaults } from "./ncclSockets";
 import { agentCommand, nodeAgentSource } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
 import { packageTrainingDir } from "./validate";
@@ -86,6 +86,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
     const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId);
     const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
     const capabilities = nodeCapabilities(spec.interconnect, spec.user);
+    const nccl = ncclSocketDefaults(spec.gpusPerNode);
     // A shaped node starts as root (tc needs it); its agent then runs torchrun as `user`, or as the owner of the
     // working directory (the image's own user in ddpsim's images, whose folders a fresh volume inherits).
     const containerUser = shaping !== undefined ? "0:0" : spec.user;
@@ -110,7 +111,6 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
                 GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
                 // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
                 TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
-                ...ncclSocketEnv(spec.gpusPerNode),
                 ...spec.env,
                 ...runContract(spec, identity, rank, hostname, masterHost),
             },
@@ -125,6 +125,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
                     failFastRepeats: spec.failFastRepeats,
                     ...(shaping !== undefined ? { shaping } : {}),
                     ...(shaping !== undefined ? { runAs: spec.user ?? RUN_AS_WORKSPACE_OWNER } : {}),
+                    ...(nccl !== undefined ? { ncclSockets: nccl } : {}),
                 },
                 torchrun,
             ),

@@ -37,16 +37,17 @@ function torchrun(nodes: number): string[] {
 }
 
 /** The node command as Compose gets it: the node agent (its `$` escaped for Compose), its config, torchrun. */
-function command(nodes: number, rank: number): string[] {
+function command(nodes: number, rank: number, gpu = false): string[] {
     const config = {
         node: `ddp-node-${rank}`, rank, controlDir: "/workspace/.ddpsim", graceSeconds: 60,
         failFastExitCodes: [2, 3], failFastRepeats: 2,
+        ...(gpu ? { ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 } } : {}),
     };
     const source = nodeAgentSource(packageTrainingDir()).replace(/\$/g, "$$$$");
     return ["python3", "-c", source, JSON.stringify(config), ...torchrun(nodes)];
 }
 
-function environment(rank: number, nodes: number, gpu = false): Record<string, string> {
+function environment(rank: number, nodes: number): Record<string, string> {
     return {
         PYTHONUNBUFFERED: "1",
         PYTHONDONTWRITEBYTECODE: "1",
@@ -54,7 +55,6 @@ function environment(rank: number, nodes: number, gpu = false): Record<string, s
         NCCL_SOCKET_IFNAME: "eth0",
         GLOO_SOCKET_IFNAME: "eth0",
         TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
-        ...(gpu ? { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" } : {}),
         DDPSIM_PROJECT: "ddpsim",
         DDPSIM_STACK: "dev",
         DDPSIM_CLUSTER: "ddp",
@@ -130,9 +130,9 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     build: { context: "./training", dockerfile: "Dockerfile" },
                     container_name: `${PREFIX}-node-0`,
                     hostname: "ddp-node-0",
-                    command: command(2, 0),
+                    command: command(2, 0, true),
                     ...COMMON,
-                    environment: environment(0, 2, true),
+                    environment: environment(0, 2),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-0"] } },
                     labels: nodeLabels(0, 2, "0"),
@@ -143,9 +143,9 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     image: "ddpsim-train:dev",
                     container_name: `${PREFIX}-node-1`,
                     hostname: "ddp-node-1",
-                    command: command(2, 1),
+                    command: command(2, 1, true),
                     ...COMMON,
-                    environment: environment(1, 2, true),
+                    environment: environment(1, 2),
                     volumes: MOUNTS,
                     networks: { cluster: { aliases: ["ddp-node-1"] } },
                     labels: nodeLabels(1, 2, "1"),

@@ -81,9 +81,6 @@ describe("DdpCluster", () => {
             "NCCL_SOCKET_IFNAME=eth0",
             "GLOO_SOCKET_IFNAME=eth0",
             "TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1",
-            "NCCL_NSOCKS_PERTHREAD=2",
-            "NCCL_SOCKET_NTHREADS=4",
-            "NCCL_MIN_NCHANNELS=4",
             "DDPSIM_PROJECT=ddpsim",
             "DDPSIM_STACK=test",
             "DDPSIM_CLUSTER=ddp",
@@ -123,6 +120,7 @@ describe("DdpCluster", () => {
             graceSeconds: 60,
             failFastExitCodes: [2, 3],
             failFastRepeats: 2,
+            ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 },
         });
         assert.deepStrictEqual(splitNodeCommand(master.command).torchrun, torchrun);
         assert.deepStrictEqual(worker.mounts, [

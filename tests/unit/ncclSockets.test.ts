@@ -4,10 +4,12 @@ import * as path from "path";
 import {
     NCCL_MAX_SOCKETS_PER_CONNECTION,
     NCCL_SOCKET_SETTINGS,
-    ncclSocketEnv,
+    MIN_CPUS_FOR_TUNED_SOCKETS,
+    ncclSocketDefaults,
     planCluster,
     resolveClusterSpec,
 } from "../../components/plan";
+import { splitNodeCommand } from "../support/nodeCommand";
 import { REPO_ROOT } from "../support/stackFiles";
 
 const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
@@ -20,15 +22,15 @@ function planOf(raw: Record<string, unknown>) {
 }
 
 describe("NCCL socket settings (components/plan/ncclSockets.ts)", () => {
-    const exact: [number, Record<string, string>][] = [
-        [0, {}],
-        [1, TUNED],
-        [2, TUNED],
-        [8, TUNED],
+    const exact: [number, { env: Record<string, string>; minCpus: number } | undefined][] = [
+        [0, undefined],
+        [1, { env: TUNED, minCpus: 16 }],
+        [2, { env: TUNED, minCpus: 16 }],
+        [8, { env: TUNED, minCpus: 16 }],
     ];
-    for (const [gpusPerNode, env] of exact) {
-        it(`gives a node with ${gpusPerNode} GPU(s) ${JSON.stringify(env)}`, () => {
-            assert.deepStrictEqual(ncclSocketEnv(gpusPerNode), env);
+    for (const [gpusPerNode, defaults] of exact) {
+        it(`gives a node with ${gpusPerNode} GPU(s) ${JSON.stringify(defaults)}`, () => {
+            assert.deepStrictEqual(ncclSocketDefaults(gpusPerNode), defaults);
         });
     }
 
@@ -39,23 +41,22 @@ describe("NCCL socket settings (components/plan/ncclSockets.ts)", () => {
         assert.ok(sockets * threads <= NCCL_MAX_SOCKETS_PER_CONNECTION);
     });
 
-    it("returns a fresh object, so a caller's merge cannot change the defaults", () => {
-        const env = ncclSocketEnv(1);
-        env.NCCL_SOCKET_NTHREADS = "16";
-        assert.strictEqual(ncclSocketEnv(1).NCCL_SOCKET_NTHREADS, "4");
+    it("returns a fresh object, so a caller's change cannot change the defaults", () => {
+        const defaults = ncclSocketDefaults(1)!;
+        defaults.env.NCCL_SOCKET_NTHREADS = "16";
+        assert.strictEqual(ncclSocketDefaults(1)!.env.NCCL_SOCKET_NTHREADS, "4");
+        assert.strictEqual(MIN_CPUS_FOR_TUNED_SOCKETS, 16);
     });
 
-    it("is in every GPU node's env, and the user's env wins", () => {
-        const gpu = planOf({ nodes: 2, gpusPerNode: 1, env: { NCCL_SOCKET_NTHREADS: "1", NCCL_DEBUG: "INFO" } });
+    it("goes to every GPU node's agent (which applies it), never to a CPU node, and never into the env", () => {
+        const gpu = planOf({ nodes: 2, gpusPerNode: 1, env: { NCCL_SOCKET_NTHREADS: "1" } });
         for (const node of gpu.nodes) {
-            assert.strictEqual(node.env.NCCL_SOCKET_NTHREADS, "1");
-            assert.strictEqual(node.env.NCCL_NSOCKS_PERTHREAD, "2");
-            assert.strictEqual(node.env.NCCL_MIN_NCHANNELS, "4");
+            assert.deepStrictEqual(splitNodeCommand(node.command).config.ncclSockets, { env: TUNED, minCpus: 16 });
+            assert.strictEqual(node.env.NCCL_SOCKET_NTHREADS, "1", "the user's value, which the agent keeps");
+            assert.strictEqual(node.env.NCCL_NSOCKS_PERTHREAD, undefined);
         }
         const cpu = planOf({ nodes: 2, gpusPerNode: 0 });
-        for (const node of cpu.nodes) {
-            assert.deepStrictEqual(Object.keys(node.env).filter((k) => k in TUNED), []);
-        }
+        for (const node of cpu.nodes) assert.strictEqual(splitNodeCommand(node.command).config.ncclSockets, undefined);
     });
 
     it("is what training/gpu_node_bench.sh measures as 'ours'", () => {
@@ -64,6 +65,6 @@ describe("NCCL socket settings (components/plan/ncclSockets.ts)", () => {
         assert.ok(line, "gpu_node_bench.sh defines ours()");
         const settings = /echo "([^"]*)"/.exec(line!)![1];
         const measured = Object.fromEntries(settings.split(",").map((kv) => kv.split("=")));
-        assert.deepStrictEqual(measured, ncclSocketEnv(1));
+        assert.deepStrictEqual(measured, ncclSocketDefaults(1)!.env);
     });
 });

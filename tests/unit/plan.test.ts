@@ -233,6 +233,7 @@ describe("planCluster", () => {
             graceSeconds: 60,
             failFastExitCodes: [2, 3],
             failFastRepeats: 2,
+            ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 },
         });
         assert.deepStrictEqual(plan.nodes[1].env, {
             PYTHONUNBUFFERED: "1",
@@ -241,9 +242,6 @@ describe("planCluster", () => {
             NCCL_SOCKET_IFNAME: "eth0",
             GLOO_SOCKET_IFNAME: "eth0",
             TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
-            NCCL_NSOCKS_PERTHREAD: "2",
-            NCCL_SOCKET_NTHREADS: "4",
-            NCCL_MIN_NCHANNELS: "4",
             DDPSIM_PROJECT: "ddpsim",
             DDPSIM_STACK: "dev",
             DDPSIM_CLUSTER: "ddp",
