@@ -1,0 +1,185 @@
+/**
+ * The stack through the real Pulumi engine: the CLI and the docker provider that scripts/pulumi-toolchain.sh builds
+ * from Go modules, driven with Pulumi's Automation API, a local file backend and an empty passphrase, on a CPU stack
+ * like Pulumi.cpu.yaml. Run it with `npm run test:real` (which builds or reuses the toolchain and puts it on PATH).
+ *
+ * The Node.js language host cannot be built here (its Go module is not served), so the program runs as an Automation
+ * API inline program: the CLI talks to a language runtime inside this process instead of starting
+ * pulumi-language-nodejs. Everything after the program (engine, state, diffs, providers, Docker) is the real thing.
+ */
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { ensureCpuImage } from "../support/cpuImage";
+import { docker, purgeStack, stackObjects } from "../support/dockerHarness";
+import { logsOf, resultOf, waitForExit } from "../support/clusterRuns";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const PROJECT = "ddpsim";
+const CLEAN_NODES_ERROR = "ddpsim:nodes must be a whole number from 1 to 256, got 0";
+
+/** Runs index.ts afresh (Node caches modules; the program must run once per operation) and returns its exports. */
+async function program(): Promise<Record<string, unknown>> {
+    for (const file of Object.keys(require.cache)) {
+        if (file === path.join(REPO_ROOT, "index.ts") || file.startsWith(path.join(REPO_ROOT, "components") + path.sep)) {
+            delete require.cache[file];
+        }
+    }
+    const exports = require(path.join(REPO_ROOT, "index.ts"));
+    return Object.fromEntries(Object.entries(exports).filter(([key]) => key !== "__esModule"));
+}
+
+function onPath(binary: string): string | undefined {
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+        const candidate = path.join(dir, binary);
+        if (dir !== "" && fs.existsSync(candidate)) return candidate;
+    }
+    return undefined;
+}
+
+describe("the stack through the real Pulumi engine (CLI + docker provider built from Go modules)", function () {
+    this.timeout(600_000);
+    let tmp: string;
+    let workDir: string;
+    let envVars: Record<string, string>;
+    let image: string;
+    const stacks: string[] = [];
+
+    /** Writes Pulumi.<stack>.yaml next to the project file: Pulumi.cpu.yaml's config with the overrides. */
+    function writeStackConfig(stack: string, overrides: Record<string, unknown>): void {
+        const base = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.cpu.yaml"), "utf8")).config;
+        const config = { ...base, "ddpsim:image": image, ...overrides };
+        fs.writeFileSync(path.join(workDir, `Pulumi.${stack}.yaml`), stringify({ config }));
+    }
+
+    async function newStack(label: string, overrides: Record<string, unknown>): Promise<Stack> {
+        const stackName = `real-${label}-${crypto.randomBytes(3).toString("hex")}`;
+        stacks.push(stackName);
+        writeStackConfig(stackName, overrides);
+        return LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program }, { workDir, envVars });
+    }
+
+    before(async function () {
+        this.timeout(900_000);
+        const missing = ["pulumi", "pulumi-resource-docker", "pulumi-resource-random"].filter((b) => !onPath(b));
+        if (missing.length > 0) {
+            throw new Error(
+                `${missing.join(", ")} not on PATH: run \`npm run test:real\`, or ` +
+                    '`PATH="$(bash scripts/pulumi-toolchain.sh):$PATH"` first',
+            );
+        }
+        image = await ensureCpuImage();
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-real-"));
+        workDir = path.join(tmp, "project");
+        fs.mkdirSync(workDir);
+        fs.mkdirSync(path.join(tmp, "state"));
+        fs.mkdirSync(path.join(tmp, "home"));
+        // The project file carries the config schema and defaults the CLI applies; stack files are written beside it.
+        fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+        envVars = {
+            PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "",
+            // An empty plugin cache: the providers can only come from PATH (ambient plugins), never a download.
+            PULUMI_HOME: path.join(tmp, "home"),
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+        };
+    });
+
+    after(async function () {
+        this.timeout(180_000);
+        for (const stack of stacks) await purgeStack(PROJECT, stack).catch(() => undefined);
+        if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    describe("a 2-node CPU cluster, brought up, changed, resumed and destroyed", function () {
+        let stack: Stack;
+        let containerNames: string[];
+        let volume: string;
+
+        async function finishedRun(): Promise<{ final_step: number; resumed_from_step: number | null }> {
+            const codes = await waitForExit(containerNames, 300_000);
+            if (codes.some((c) => c !== 0)) {
+                const logs = await Promise.all(containerNames.map(logsOf));
+                assert.fail(`exit codes ${codes}:\n${logs.join("\n-----\n").slice(-6000)}`);
+            }
+            const result = await resultOf(volume);
+            assert.strictEqual(result.world_size, 2);
+            assert.strictEqual(result.agree, true);
+            return result;
+        }
+
+        before(async function () {
+            stack = await newStack("cluster", { "ddpsim:scriptArgs": ["--steps", "20", "--checkpoint-every", "5"] });
+        });
+
+        it("pulumi up creates the cluster, returns once the master is healthy, and the run trains", async function () {
+            const up = await stack.up();
+            assert.strictEqual(up.summary.result, "succeeded");
+            // the stack, the component, the suffix, the network, the volume and two containers
+            assert.deepStrictEqual(up.summary.resourceChanges, { create: 7 });
+            containerNames = up.outputs.containerNames.value;
+            volume = up.outputs.checkpointVolumeName.value;
+            assert.strictEqual(containerNames.length, 2);
+            // `wait: true` on the master: the provider returned only after a passing healthcheck.
+            const master = await docker.getContainer(containerNames[0]).inspect();
+            assert.ok(
+                (master.State.Health?.Log ?? []).some((probe) => probe.ExitCode === 0),
+                `master health when up returned: ${JSON.stringify(master.State.Health)}`,
+            );
+            const result = await finishedRun();
+            assert.strictEqual(result.final_step, 20);
+            assert.strictEqual(result.resumed_from_step, null);
+        });
+
+        it("pulumi preview --diff after a scriptArgs change shows the two container replacements and nothing else", async function () {
+            writeStackConfig(stack.name, { "ddpsim:scriptArgs": ["--steps", "30", "--checkpoint-every", "5"] });
+            const preview = await stack.preview({ diff: true });
+            assert.deepStrictEqual(preview.changeSummary, { same: 5, replace: 2 });
+            for (const name of ["ddp-node0", "ddp-node1"]) {
+                assert.match(preview.stdout, new RegExp(`\\+-docker:index/container:Container: \\(replace\\)[\\s\\S]*${name}`));
+            }
+            assert.match(preview.stdout, /~ command: \[/);
+            assert.match(preview.stdout, /"30"/);
+        });
+
+        it("a second pulumi up with more steps replaces the containers and resumes from the checkpoint", async function () {
+            const up = await stack.up();
+            assert.deepStrictEqual(up.summary.resourceChanges, { same: 5, replace: 2 });
+            containerNames = up.outputs.containerNames.value;
+            const result = await finishedRun();
+            assert.strictEqual(result.final_step, 30);
+            assert.strictEqual(result.resumed_from_step, 20);
+        });
+
+        it("pulumi destroy removes the containers and the network and keeps the checkpoint volume", async function () {
+            const destroyed = await stack.destroy();
+            assert.strictEqual(destroyed.summary.result, "succeeded");
+            const left = await stackObjects(PROJECT, stack.name);
+            assert.deepStrictEqual(left.containers.map((c) => c.Names), []);
+            assert.deepStrictEqual(left.networks.map((n) => n.Name), []);
+            assert.deepStrictEqual(left.volumes.map((v) => v.Name), [volume]);
+            assert.ok(fs.existsSync(path.join((await docker.getVolume(volume).inspect()).Mountpoint, "result.json")));
+        });
+    });
+
+    it("bad config (ddpsim:nodes 0) fails pulumi up with the clean message and creates nothing", async function () {
+        const stack = await newStack("badnodes", { "ddpsim:nodes": 0 });
+        let printed = "";
+        await assert.rejects(
+            stack.up({ onOutput: (out) => (printed += out) }),
+            (err: Error) => {
+                printed += `\n${err.message}`;
+                return true;
+            },
+        );
+        const messageLines = printed.split("\n").filter((line) => line.includes(CLEAN_NODES_ERROR));
+        assert.ok(messageLines.length > 0, `the CLI printed:\n${printed.slice(-4000)}`);
+        if (process.env.DDPSIM_REAL_SHOW_ERRORS) console.log(printed);
+        const left = await stackObjects(PROJECT, stack.name);
+        assert.strictEqual(left.containers.length + left.networks.length + left.volumes.length, 0);
+    });
+});
