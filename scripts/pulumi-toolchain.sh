@@ -18,6 +18,8 @@ here="$repo/scripts/pulumi-toolchain"
 cache_root="${DDPSIM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ddpsim-pulumi}"
 tf_docker_module="github.com/kreuzwerker/terraform-provider-docker"
 tf_docker_version="${DDPSIM_TF_DOCKER_VERSION:-v0.0.0-20260916201441-96d331c98ff4}"
+# Pulumi's fork of the Terraform plugin SDK, at the version pulumi-terraform-bridge v3.120.0 pins.
+tf_sdk_fork="github.com/pulumi/terraform-plugin-sdk/v2@v2.0.0-20250923233607-7f1981c8674a"
 
 say() { echo "pulumi-toolchain: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -25,7 +27,10 @@ die() { say "error: $*"; exit 1; }
 npm_version() { # version of an installed npm package, from node_modules
   local file="$repo/node_modules/$1/package.json"
   [ -f "$file" ] || die "$file is missing: run npm ci first"
-  sed -n 's/^  "version": "\([^"]*\)".*/\1/p' "$file" | head -n 1
+  local v
+  v="$(sed -n 's/^[[:space:]]*"version": "\([^"]*\)".*/\1/p' "$file" | head -n 1)"
+  [ -n "$v" ] || die "no version in $file"
+  echo "$v"
 }
 
 command -v go >/dev/null || die "no Go toolchain on PATH (it builds everything here)"
@@ -133,6 +138,9 @@ if [ ! -f "$bin/.ok-providers" ]; then
     -droprequire github.com/client9/misspell
   mkdir -p "$scratch/kw/shim"
   cp "$here/dockershim/shim.go" "$scratch/kw/shim/"
+  # The bridge's plugin SDK fork predates the terraform-plugin-go the docker provider needs: one stub method.
+  copy_module "$tf_sdk_fork" "$scratch/tfsdk" || fail "cannot download $tf_sdk_fork"
+  cp "$here/sdkpatch/"*.go "$scratch/tfsdk/helper/schema/"
   rm -rf "$scratch/providers"
   cp -r "$here/providers" "$scratch/providers"
   timed "pulumi-resource-docker" go build -C "$scratch/providers" -tags no_compose -trimpath \

@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"math/big"
 	"strings"
 
