@@ -56,6 +56,11 @@ function projectForInlineRuns(): any {
     return project;
 }
 
+/** Prints what the CLI printed when DDPSIM_REAL_SHOW_OUTPUT is set (for reading the real engine's output). */
+function show(text: string): void {
+    if (process.env.DDPSIM_REAL_SHOW_OUTPUT) console.log(text);
+}
+
 function onPath(binary: string): string | undefined {
     for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
         const candidate = path.join(dir, binary);
@@ -158,6 +163,7 @@ describe("the stack through the real Pulumi engine (CLI + docker provider built 
 
         it("pulumi up creates the cluster, returns once the master is healthy, and the run trains", async function () {
             const up = await upOrExplain(stack);
+            show(up.stdout);
             assert.strictEqual(up.summary.result, "succeeded");
             // the stack, the component, the suffix, the network, the volume and two containers
             assert.deepStrictEqual(up.summary.resourceChanges, { create: 7 });
@@ -195,6 +201,7 @@ describe("the stack through the real Pulumi engine (CLI + docker provider built 
 
         it("a second pulumi up with more steps replaces the containers and resumes from the checkpoint", async function () {
             const up = await upOrExplain(stack);
+            show(up.stdout);
             assert.deepStrictEqual(up.summary.resourceChanges, { same: 5, replace: 2 });
             containerNames = up.outputs.containerNames.value;
             const result = await finishedRun();
@@ -204,6 +211,7 @@ describe("the stack through the real Pulumi engine (CLI + docker provider built 
 
         it("pulumi destroy removes the containers and the network and keeps the checkpoint volume", async function () {
             const destroyed = await stack.destroy();
+            show(destroyed.stdout);
             assert.strictEqual(destroyed.summary.result, "succeeded");
             const left = await stackObjects(PROJECT, stack.name);
             assert.deepStrictEqual(left.containers.map((c) => c.Names), []);
@@ -250,7 +258,7 @@ describe("the stack through the real Pulumi engine (CLI + docker provider built 
         );
         const messageLines = printed.split("\n").filter((line) => line.includes(CLEAN_NODES_ERROR));
         assert.ok(messageLines.length > 0, `the CLI printed:\n${printed.slice(-4000)}`);
-        if (process.env.DDPSIM_REAL_SHOW_ERRORS) console.log(printed);
+        show(printed);
         const left = await stackObjects(PROJECT, stack.name);
         assert.strictEqual(left.containers.length + left.networks.length + left.volumes.length, 0);
     });
