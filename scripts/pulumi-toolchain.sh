@@ -40,7 +40,7 @@ go_minor="$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
 pulumi_wanted="$(npm_version @pulumi/pulumi)"
 docker_version="$(npm_version @pulumi/docker)"
 random_version="$(npm_version @pulumi/random)"
-src_hash="$(cd "$here" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
+src_hash="$( (cat "$0"; cd "$here" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-12)"
 key="pulumi-${pulumi_wanted}_docker-${docker_version}-tf${tf_docker_version##*-}_random-${random_version}_src-${src_hash}"
 dir="$cache_root/$key"
 bin="$dir/bin"
@@ -59,8 +59,12 @@ fail() { # first error, then the tail of the log
   exit 1
 }
 
-module_dir() { # module@version -> its directory in the (read-only) module cache
-  go mod download -json "$1" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
+module_dir() { # module@version -> its directory in the (read-only) module cache; the proxy's answer goes to the log
+  local json dir
+  json="$(go mod download -json "$1" 2>>"$log")" || true
+  dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")"
+  [ -n "$dir" ] || echo "go mod download $1: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' <<<"$json")" >>"$log"
+  echo "$dir"
 }
 
 copy_module() { # module@version destination: a writable copy of a downloaded module
