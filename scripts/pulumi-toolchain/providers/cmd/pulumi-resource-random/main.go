@@ -1,13 +1,16 @@
 // pulumi-resource-random for ddpsim's real-engine tests: a STAND-IN, not the Pulumi random provider. Neither
 // github.com/pulumi/pulumi-random/provider/v4 nor a current terraform-provider-random is served by the module proxy,
-// so this offers the one resource ddpsim uses, random:index/randomString:RandomString, as a small Terraform SDKv2
-// resource with the Terraform random_string schema (every input forces a replacement, `result` is computed once at
-// create) served through the same Pulumi Terraform bridge as the real provider.
+// so this offers the two resources ddpsim uses, random:index/randomString:RandomString and random:index/randomId:RandomId,
+// as small Terraform SDKv2 resources with the Terraform random_string and random_id schemas (every input forces a
+// replacement, the results are computed once at create) served through the same Pulumi Terraform bridge as the real
+// provider.
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"math/big"
 	"strings"
 
@@ -125,9 +128,50 @@ func createString(_ context.Context, d *schema.ResourceData, _ interface{}) diag
 	return nil
 }
 
+// randomID is Terraform's random_id: byte_length random bytes, as hex, base64 (std and URL) and a decimal string; the
+// id is the URL-safe base64 form.
+func randomID() *schema.Resource {
+	return &schema.Resource{
+		Schema: map[string]*schema.Schema{
+			"keepers":     {Type: schema.TypeMap, Optional: true, ForceNew: true, Elem: &schema.Schema{Type: schema.TypeString}},
+			"byte_length": {Type: schema.TypeInt, Required: true, ForceNew: true},
+			"prefix":      {Type: schema.TypeString, Optional: true, ForceNew: true},
+			"b64_url":     {Type: schema.TypeString, Computed: true},
+			"b64_std":     {Type: schema.TypeString, Computed: true},
+			"hex":         {Type: schema.TypeString, Computed: true},
+			"dec":         {Type: schema.TypeString, Computed: true},
+		},
+		CreateContext: createID,
+		ReadContext:   func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics { return nil },
+		DeleteContext: func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics { return nil },
+	}
+}
+
+func createID(_ context.Context, d *schema.ResourceData, _ interface{}) diag.Diagnostics {
+	bytes := make([]byte, d.Get("byte_length").(int))
+	if _, err := rand.Read(bytes); err != nil {
+		return diag.FromErr(err)
+	}
+	prefix := d.Get("prefix").(string)
+	url := base64.RawURLEncoding.EncodeToString(bytes)
+	values := map[string]string{
+		"b64_url": prefix + url,
+		"b64_std": prefix + base64.StdEncoding.EncodeToString(bytes),
+		"hex":     prefix + hex.EncodeToString(bytes),
+		"dec":     prefix + new(big.Int).SetBytes(bytes).String(),
+	}
+	for key, value := range values {
+		if err := d.Set(key, value); err != nil {
+			return diag.FromErr(err)
+		}
+	}
+	d.SetId(url)
+	return nil
+}
+
 func main() {
 	provider := &schema.Provider{
-		ResourcesMap: map[string]*schema.Resource{"random_string": randomString()},
+		ResourcesMap: map[string]*schema.Resource{"random_string": randomString(), "random_id": randomID()},
 	}
 	info := tfbridge.ProviderInfo{
 		P:       shimv2.NewProvider(provider),
@@ -135,6 +179,7 @@ func main() {
 		Version: Version,
 		Resources: map[string]*tfbridge.ResourceInfo{
 			"random_string": {Tok: "random:index/randomString:RandomString"},
+			"random_id":     {Tok: "random:index/randomId:RandomId"},
 		},
 	}
 	serve.Run("random", Version, info)
