@@ -32,6 +32,8 @@ export interface ResolveOptions {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A GPU as nvidia-smi and Docker's device requests name it: an index, or a GPU / MIG UUID. */
+const GPU_ID = /^(\d+|GPU-[0-9A-Fa-f-]+|MIG-[0-9A-Za-z/-]+)$/;
 const USER_SPEC = /^([a-z_][a-z0-9_.-]*|\d+)(:([a-z_][a-z0-9_.-]*|\d+))?$/i;
 /** [registry[:port]/]path[:tag][@digest], lower-case path components, as Docker's reference grammar has it. */
 const IMAGE_REFERENCE =
@@ -190,6 +192,10 @@ export function resolveClusterSpec(
     let gpuIds = autoPool ? undefined : read.stringList("gpuIds", true);
     if (gpuIds?.includes(AUTO_GPU_POOL)) {
         read.fail("gpuIds", `must be ["${AUTO_GPU_POOL}"] alone (this machine's GPUs) or a list of GPU ids`);
+        gpuIds = undefined;
+    } else if (gpuIds?.some((id) => !GPU_ID.test(id))) {
+        const bad = gpuIds.filter((id) => !GPU_ID.test(id));
+        read.fail("gpuIds", `must list GPU indexes (0, 1, ...) or UUIDs (GPU-..., MIG-...), not ${bad.map((b) => JSON.stringify(b)).join(", ")}`);
         gpuIds = undefined;
     }
     const gpuSharing = read.boolean("gpuSharing", DEFAULTS.gpuSharing);
