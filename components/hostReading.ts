@@ -35,7 +35,8 @@ export function hostReading(
     };
 }
 
-const SKIPPED = new Set([".git", "node_modules", "__pycache__", ".pulumi", ".venv"]);
+/** Folders never part of code or a build context's content: version control, dependencies, caches. */
+export const SKIPPED = new Set([".git", "node_modules", "__pycache__", ".pulumi", ".venv", ".ddpsim"]);
 
 /** sha256 over every file of a folder (relative paths and contents, in order), skipping VCS and cache folders. */
 export function folderHash(dir: string): string {

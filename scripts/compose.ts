@@ -81,6 +81,15 @@ export function planStack(
         extraErrors: files.errors,
     });
     if (!checked.ok) return checked;
+    if (checked.spec.codeMode === "image") {
+        const errors = [{
+            propertyPath: `${files.project}:codeMode`,
+            reason:
+                `${files.project}:codeMode "image" builds the code layer through Pulumi; a Compose file bind-mounts codeDir: ` +
+                `export with codeMode "mount" (or put the code in your image and point codeDir at an empty folder)`,
+        }];
+        return { ok: false, errors, message: `Invalid stack config for stack "${files.stack}":\n  - ${errors[0].reason}` };
+    }
     const plan = planCluster(checked.spec, identity);
     return { ok: true, plan };
 }

@@ -25,7 +25,10 @@ function nodeAgent(): string {
 /** The run volume is both the working directory and the checkpoint directory; the code is read-only. */
 function mountsOf(spec: ClusterSpec, runVolumeName: string): MountPlan[] {
     const mounts: MountPlan[] = [
-        { type: "bind", source: spec.codeDir, target: CONTAINER_PATHS.code, readOnly: true },
+        // codeMode "image": the code is in the image (a layer built from codeDir), nothing of the host is mounted.
+        ...(spec.codeMode === "mount"
+            ? [{ type: "bind" as const, source: spec.codeDir, target: CONTAINER_PATHS.code, readOnly: true }]
+            : []),
         { type: "volume", source: runVolumeName, target: CONTAINER_PATHS.workspace, readOnly: false },
         { type: "volume", source: runVolumeName, target: CONTAINER_PATHS.checkpoints, readOnly: false },
     ];
@@ -163,8 +166,10 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
 
 /** A short digest of everything the nodes are; it changes exactly when their containers would change. */
 export function planFingerprint(plan: ClusterPlan): string {
-    // FNV-1a over the JSON: a change detector, not a security measure.
-    const text = JSON.stringify(plan.nodes);
+    // FNV-1a over the JSON: a change detector, not a security measure. The container policy that is not per node
+    // (shm, restarts, grace, healthcheck) is part of it too; resource options (retainCheckpoints) are not.
+    const { shmSizeMb, restartRetries, stopGraceSeconds } = plan.spec;
+    const text = JSON.stringify([plan.nodes, shmSizeMb, restartRetries, stopGraceSeconds, plan.masterHealthcheck]);
     let hash = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) {
         hash ^= text.charCodeAt(i);

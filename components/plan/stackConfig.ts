@@ -13,6 +13,7 @@ export const STACK_CONFIG_KEYS = {
     imageContext: "string",
     imageDockerfile: "string",
     codeDir: "string",
+    codeMode: "string",
     script: "string",
     module: "string",
     scriptArgs: "list",

@@ -4,6 +4,10 @@ import { InterconnectPlan } from "./interconnect";
 export type ImageMode = "registry" | "build" | "local";
 export const IMAGE_MODES: readonly ImageMode[] = ["registry", "build", "local"];
 
+/** How the code reaches the nodes: bind-mounted from the host, or in an image layer built from codeDir. */
+export type CodeMode = "mount" | "image";
+export const CODE_MODES: readonly CodeMode[] = ["mount", "image"];
+
 /** The cluster description after defaults are applied and validation passed. */
 export interface ClusterSpec {
     nodes: number;
@@ -21,8 +25,10 @@ export interface ClusterSpec {
     imageContext: string;
     /** Dockerfile path relative to imageContext. */
     imageDockerfile: string;
-    /** Absolute host path of the training code, bind-mounted read-only at /code. */
+    /** Absolute host path of the training code, at /code in every node (read-only). */
     codeDir: string;
+    /** "mount": codeDir bind-mounted (edit and rerun); "image": copied into an image layer tagged by its content. */
+    codeMode: CodeMode;
     /** The script torchrun starts, relative to /code (or absolute inside the image). */
     script: string;
     /** A module torchrun starts as `python -m module` instead of `script`. */

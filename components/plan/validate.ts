@@ -4,7 +4,7 @@ import { gpuPoolProblem } from "./gpus";
 import { AUTO_GPU_POOL, LocalGpuProbe } from "./gpuPool";
 import { INTERCONNECT_PRESET_NAMES, InterconnectPreset, LINK_KEYS, LinkSpec, resolveInterconnect } from "./interconnect";
 import { scriptArgsSetting, torchrunArgsProblems } from "./torchrunArgs";
-import { ClusterSpec, IMAGE_MODES, ImageMode, PropertyError } from "./types";
+import { ClusterSpec, CODE_MODES, CodeMode, IMAGE_MODES, ImageMode, PropertyError } from "./types";
 
 /**
  * The arguments as they arrive, from TypeScript, another Pulumi language or stack config: anything may be
@@ -201,6 +201,7 @@ export function resolveClusterSpec(
     const gpuSharing = read.boolean("gpuSharing", DEFAULTS.gpuSharing);
     const procsPerNode = read.integer("procsPerNode", Math.max(gpusPerNode, 1), 1, LIMITS.maxGpusPerNode);
     const imageMode: ImageMode = read.oneOf("imageMode", DEFAULTS.imageMode, IMAGE_MODES);
+    const codeMode: CodeMode = read.oneOf("codeMode", DEFAULTS.codeMode, CODE_MODES);
     const image = read.nonEmptyString("image", DEFAULTS.image) ?? DEFAULTS.image;
     const imageContext = read.nonEmptyString("imageContext", undefined);
     const imageDockerfile = read.nonEmptyString("imageDockerfile", DEFAULTS.imageDockerfile) ?? DEFAULTS.imageDockerfile;
@@ -338,6 +339,7 @@ export function resolveClusterSpec(
             imageContext: imageContext === undefined ? packageTrainingDir() : absolute(imageContext),
             imageDockerfile,
             codeDir: codeDir === undefined ? packageTrainingDir() : absolute(codeDir),
+            codeMode,
             script,
             module,
             scriptArgs,

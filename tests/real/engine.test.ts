@@ -22,15 +22,38 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const PROJECT = "ddpsim";
 const CLEAN_NODES_ERROR = "ddpsim:nodes must be a whole number from 1 to 256, got 0";
 
-/** Runs index.ts afresh (Node caches modules; the program must run once per operation) and returns its exports. */
-async function program(): Promise<Record<string, unknown>> {
-    for (const file of Object.keys(require.cache)) {
-        if (file === path.join(REPO_ROOT, "index.ts") || file.startsWith(path.join(REPO_ROOT, "components") + path.sep)) {
-            delete require.cache[file];
+/**
+ * Runs a checkout's index.ts afresh (Node caches modules; the program must run once per operation), from that
+ * checkout as its working directory (as the language host runs it), and returns its exports.
+ */
+function programOf(root: string): () => Promise<Record<string, unknown>> {
+    return async () => {
+        for (const file of Object.keys(require.cache)) {
+            if (file === path.join(root, "index.ts") || file.startsWith(path.join(root, "components") + path.sep)) {
+                delete require.cache[file];
+            }
         }
+        const before = process.cwd();
+        process.chdir(root);
+        try {
+            const exports = require(path.join(root, "index.ts"));
+            return Object.fromEntries(Object.entries(exports).filter(([key]) => key !== "__esModule"));
+        } finally {
+            process.chdir(before);
+        }
+    };
+}
+
+const program = programOf(REPO_ROOT);
+
+/** A second checkout of the program at another path (what a CI runner has): sources copied, node_modules linked. */
+function checkoutAt(dir: string): string {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "training"]) {
+        fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes("__pycache__") });
     }
-    const exports = require(path.join(REPO_ROOT, "index.ts"));
-    return Object.fromEntries(Object.entries(exports).filter(([key]) => key !== "__esModule"));
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
 }
 
 function repoProject(): any {
@@ -208,6 +231,34 @@ describe("the stack through the real Pulumi engine (CLI + docker provider built 
             assert.deepStrictEqual(left.volumes.map((v) => v.Name), [volume]);
             assert.ok(fs.existsSync(path.join((await docker.getVolume(volume).inspect()).Mountpoint, "result.json")));
         });
+    });
+
+    it("codeMode image: pulumi up from one checkout, then pulumi preview from another path shows no change", async function () {
+        const first = checkoutAt(path.join(tmp, "checkouts", "laptop", "ddpsim"));
+        const second = checkoutAt(path.join(tmp, "checkouts", "ci-runner", "work", "ddpsim"));
+        const stackName = `real-checkout-${crypto.randomBytes(3).toString("hex")}`;
+        stacks.push(stackName);
+        // Each checkout is the project folder (the engine and the providers run there, as with `pulumi up`).
+        writeStackConfig(stackName, { "ddpsim:codeMode": "image", "ddpsim:scriptArgs": ["--steps", "10"] });
+        for (const dir of [first, second]) {
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify(projectForInlineRuns()));
+            fs.copyFileSync(path.join(workDir, `Pulumi.${stackName}.yaml`), path.join(dir, `Pulumi.${stackName}.yaml`));
+        }
+        const fromFirst = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program: programOf(first) }, { workDir: first, envVars });
+        const up = await upOrExplain(fromFirst);
+        show(up.stdout);
+        // the stack, the component, the suffix, the run id, the network, the volume, the code layer and two containers
+        assert.deepStrictEqual(up.summary.resourceChanges, { create: 9 });
+        const names: string[] = up.outputs.containerNames.value;
+        const node = await docker.getContainer(names[0]).inspect();
+        assert.match(node.Config.Image, /^ddpsim-cpu-code:[0-9a-f]{16}$/);
+        assert.deepStrictEqual(node.Mounts.map((m) => m.Type).sort(), ["volume", "volume"], "no host path in a node");
+        const fromSecond = await LocalWorkspace.selectStack({ stackName, projectName: PROJECT, program: programOf(second) }, { workDir: second, envVars });
+        const preview = await fromSecond.preview({ diff: true });
+        show(preview.stdout);
+        assert.deepStrictEqual(preview.changeSummary, { same: 9 }, preview.stdout);
+        const codes = await waitForExit(names, 300_000);
+        assert.deepStrictEqual(codes, [0, 0]);
     });
 
     it("the repository's Pulumi.yaml as it is: the real CLI accepts the cpu stack's config (no required keys)", async function () {
