@@ -59,7 +59,7 @@ describe("the component package schema (PulumiPlugin.yaml, ComponentProvider)", 
         assert.strictEqual(pkg.scripts.prepare, "tsc -p tsconfig.json");
         assert.ok(fs.existsSync(path.join(root, pkg.main)), `${pkg.main} is missing: run npm run build`);
         const components = getPulumiComponents(require(root));
-        assert.deepStrictEqual(components.map((c) => c.name), ["DdpCluster"]);
+        assert.deepStrictEqual(components.map((c) => c.name), ["DdpCluster", "DdpKubernetesJob"]);
     });
 
     it("takes every stack config setting as an input, typed, optional, plain except the image and env values", () => {
