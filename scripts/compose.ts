@@ -34,8 +34,11 @@ function asText(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** Reads Pulumi.yaml's defaults and the stack's config file, as `pulumi config` would give them to the program. */
-export function readStackFiles(projectDir: string, stack: string, configFile?: string): StackFiles {
+/**
+ * Reads Pulumi.yaml's defaults and the stack's config file, as `pulumi config` would give them to the program.
+ * `holder` names what is written (a secret is refused, since it would stand there in clear text).
+ */
+export function readStackFiles(projectDir: string, stack: string, configFile?: string, holder = "a Compose file"): StackFiles {
     const projectFile = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {};
     const project = String(projectFile.name);
     const file = configFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
@@ -54,7 +57,7 @@ export function readStackFiles(projectDir: string, stack: string, configFile?: s
         const bare = key.slice(project.length + 1);
         presentKeys.push(bare);
         if (value !== null && typeof value === "object" && "secure" in value) {
-            errors.push({ propertyPath: bare, reason: `${bare} is a secret, which a Compose file cannot hold` });
+            errors.push({ propertyPath: bare, reason: `${bare} is a secret, which ${holder} cannot hold` });
             continue;
         }
         config[bare] = asText(value);
