@@ -14,21 +14,12 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
-import {
-    CONTAINER_PATHS,
-    ClusterIdentity,
-    ClusterPlan,
-    ClusterSpec,
-    identityTag,
-    LABEL_PREFIX,
-    MountPlan,
-    NodeNaming,
-    NodePlan,
-    packageTrainingDir,
-    planCluster,
-} from "../plan";
+import { CONTAINER_PATHS, ClusterPlan, LABEL_PREFIX, MountPlan, NodePlan, packageTrainingDir } from "../plan";
 import { foldNodes, INDEX_VARIABLE, referenceMark } from "./indexedTemplate";
+import { JOB_LABEL, kubernetesJobName, kubernetesLabels } from "./kubernetesNames";
 import { KubernetesSettings } from "./kubernetesSettings";
+
+export * from "./kubernetesNames";
 
 /** Plain objects, typed by the Kubernetes API as @pulumi/kubernetes has it: a misspelt field fails to compile. */
 export type JobManifest = Unwrap<k8s.types.input.batch.v1.Job>;
@@ -37,12 +28,8 @@ export type ClaimManifest = Unwrap<k8s.types.input.core.v1.PersistentVolumeClaim
 
 /** The Job's one container. */
 export const CONTAINER_NAME = "node";
-/** `<job>-<index>`, a pod's host name, stays a 63-character DNS label up to index 255. */
-export const MAX_JOB_NAME = 59;
 /** How long a pod waits for its own DNS name before it gives up (training/indexed_node.py). */
 export const DNS_WAIT_SECONDS = 300;
-/** The label that ties a Job's pods to its Service. */
-export const JOB_LABEL = `${LABEL_PREFIX}.job`;
 /** The Job controller's label of one Job's pods: the node agent's run id, one per Job (a replaced Job is a new run). */
 export const RUN_ID_LABEL = "batch.kubernetes.io/controller-uid";
 export const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
@@ -56,45 +43,6 @@ const TRANSLATED_NODE_FIELDS: readonly string[] = [
     "rank", "role", "resourceName", "containerNameBase", "hostname", "gpuIds", "env", "command", "mounts", "labels",
     "capabilities", "workingDir", "securityOpts", "user",
 ];
-
-/**
- * The Job's name, also its Service's: project, stack and cluster name, and the six hex digits of the identity
- * (owner included), so that two stacks, or two people's, never share a Job in one namespace. A DNS label that
- * starts with a letter (a Service name must), at most MAX_JOB_NAME characters.
- */
-export function kubernetesJobName(identity: ClusterIdentity): string {
-    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.name);
-    const readable = [identity.project, identity.stack, identity.name]
-        .join("-")
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, "-")
-        .replace(/-+/g, "-")
-        .replace(/^[^a-z]+/, "")
-        .replace(/-+$/, "");
-    const head = readable.slice(0, MAX_JOB_NAME - tag.length - 1).replace(/-+$/, "");
-    return head === "" ? `d-${tag}` : `${head}-${tag}`;
-}
-
-/** Pods of an Indexed Job: host name `<job>-<i>`, reached at `<job>-<i>.<service>` through the headless Service. */
-export function kubernetesNaming(job: string, service: string): NodeNaming {
-    return { hostname: (rank) => `${job}-${rank}`, address: (rank) => `${job}-${rank}.${service}` };
-}
-
-/** The plan of a cluster on Kubernetes: its names, and the run volume's claim `<job>-checkpoints` unless named. */
-export function planForKubernetes(spec: ClusterSpec, identity: ClusterIdentity): ClusterPlan {
-    const job = kubernetesJobName(identity);
-    const claimed: ClusterSpec = { ...spec, checkpointVolumeName: spec.checkpointVolumeName ?? `${job}-checkpoints` };
-    return planCluster(claimed, identity, kubernetesNaming(job, job));
-}
-
-/** A label value Kubernetes accepts: at most 63 of letters, digits, `-`, `_`, `.`, starting and ending alphanumeric. */
-export function labelValue(value: string): string {
-    return value.replace(/[^A-Za-z0-9_.-]+/g, "-").slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
-}
-
-function labelsOf(labels: Record<string, string>, job: string): Record<string, string> {
-    return { ...Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, labelValue(v)])), [JOB_LABEL]: job };
-}
 
 let preludeSource: string | undefined;
 /** training/indexed_node.py: the pod's first program, which makes it node JOB_COMPLETION_INDEX. */
@@ -207,7 +155,7 @@ export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSetti
     });
     const template = foldNodes(plan.nodes.map((node) => ({ ...node, command: withAgentState(plan, node) })));
     const { volumes, volumeMounts } = volumesOf(plan, master.mounts);
-    const metadata = (name: string) => ({ name, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}), labels: labelsOf(plan.labels, job) });
+    const metadata = (name: string) => ({ name, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}), labels: kubernetesLabels(plan.labels, job) });
     const secret = options.secretEnv;
     const env: Unwrap<k8s.types.input.core.v1.EnvVar>[] = [
         { name: INDEX_VARIABLE, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } },
@@ -240,7 +188,7 @@ export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSetti
             podFailurePolicy: { rules },
             template: {
                 metadata: {
-                    labels: labelsOf(Object.fromEntries(Object.entries(template.labels).filter(([k]) => !NODE_LABELS.includes(k))), job),
+                    labels: kubernetesLabels(Object.fromEntries(Object.entries(template.labels).filter(([k]) => !NODE_LABELS.includes(k))), job),
                 },
                 spec: {
                     subdomain: service,
@@ -297,10 +245,4 @@ export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSetti
         },
     };
     return { checkpoints, service: serviceManifest, job: jobManifest };
-}
-
-/** `kubectl logs` of every pod of the Job, from the start, followed, each line prefixed with its pod and container. */
-export function kubectlLogsCommand(namespace: string, job: string, nodes: number): string {
-    const ns = namespace === "" ? "" : ` -n ${namespace}`;
-    return `kubectl logs${ns} -l ${JOB_LABEL}=${job} --prefix -f --tail=-1 --max-log-requests=${Math.max(nodes, 5)}`;
 }
