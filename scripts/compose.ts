@@ -7,7 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { checkStackConfig, ClusterPlan, planCluster, PropertyError } from "../components/plan";
+import { checkStackConfig, ClusterPlan, planCluster, PropertyError, readStackConfig } from "../components/plan";
+import { readTarget, targetProblems } from "../components/targets/targetKeys";
 import { hostReading } from "../components/hostReading";
 import { defaultOwner } from "../components/owner";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
@@ -66,6 +67,16 @@ export function readStackFiles(projectDir: string, stack: string, configFile?: s
     return { project, stack, config, presentKeys, errors, source: path.relative(projectDir, file) || file, dockerHost };
 }
 
+/** A Compose file runs on Docker: a kubernetes stack, or a Kubernetes key, is refused as the stack program refuses it. */
+function composeTargetErrors(files: StackFiles): PropertyError[] {
+    const target = readTarget(files.config.target);
+    if (!target.ok) return [target.error];
+    if (target.target === "kubernetes") {
+        return [{ propertyPath: "target", reason: 'target is "kubernetes", and a Compose file runs on Docker: export this stack with npm run manifests, got "kubernetes"' }];
+    }
+    return targetProblems("docker", readStackConfig((key) => files.config[key]).args);
+}
+
 /** Checks and plans a stack exactly as the stack program does; relative folders resolve against `projectDir`. */
 export function planStack(
     files: StackFiles,
@@ -81,7 +92,7 @@ export function planStack(
         presentKeys: files.presentKeys,
         baseDir: projectDir,
         options: hostReading(files.dockerHost, identity),
-        extraErrors: files.errors,
+        extraErrors: [...composeTargetErrors(files), ...files.errors],
     });
     if (!checked.ok) return checked;
     const plan = planCluster(checked.spec, identity);

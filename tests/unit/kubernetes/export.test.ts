@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
 import { defaultOwner, identityTag } from "../../../components";
-import { readStackFiles } from "../../../scripts/compose";
+import { main as composeMain, readStackFiles } from "../../../scripts/compose";
 import { main, MANIFEST_FILES, planKubernetesStack } from "../../../scripts/manifests";
 import { assertValidKubernetes } from "../../support/kubernetesSchema";
 import { runStackProgram, useMocks } from "../../support/pulumiMocks";
@@ -112,6 +112,18 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
         const { code, errors } = exportTo(path.join(tmp, "k8s"));
         assert.strictEqual(code, 1);
         assert.deepStrictEqual(errors, ['Invalid stack config for stack "k8s":\n  - ddpsim:env is a secret, which a manifest cannot hold']);
+    });
+
+    it("is what a kubernetes stack exports to: npm run compose refuses it, and a Kubernetes key on a Docker stack", () => {
+        const errors: string[] = [];
+        const compose = (file: string) => composeMain(["--stack", "k8s", "--config-file", file, "--out", path.join(tmp, "c.yml"), "--project-dir", REPO_ROOT], () => undefined, (l) => errors.push(l));
+        assert.strictEqual(compose(stackFile), 1);
+        assert.match(errors.pop()!, /ddpsim:target is "kubernetes", and a Compose file runs on Docker: export this stack with npm run manifests, got "kubernetes"/);
+        const dockerFile = path.join(tmp, "Pulumi.d.yaml");
+        fs.writeFileSync(dockerFile, "config:\n  ddpsim:namespace: ml\n");
+        assert.strictEqual(compose(dockerFile), 1);
+        assert.match(errors.pop()!, /ddpsim:namespace is a setting of target "kubernetes", and this stack's target is "docker"/);
+        assert.ok(!fs.existsSync(path.join(tmp, "c.yml")));
     });
 
     it("answers a bad flag with its usage and exit 2", () => {
