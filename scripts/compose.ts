@@ -7,7 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { checkStackConfig, ClusterPlan, planCluster, PropertyError } from "../components/plan";
+import { checkStackConfig, ClusterPlan, planCluster, PropertyError, readStackConfig } from "../components/plan";
+import { readTarget, targetProblems } from "../components/targets/targetKeys";
 import { hostReading } from "../components/hostReading";
 import { defaultOwner } from "../components/owner";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
@@ -34,8 +35,11 @@ function asText(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** Reads Pulumi.yaml's defaults and the stack's config file, as `pulumi config` would give them to the program. */
-export function readStackFiles(projectDir: string, stack: string, configFile?: string): StackFiles {
+/**
+ * Reads Pulumi.yaml's defaults and the stack's config file, as `pulumi config` would give them to the program.
+ * `holder` names what is written (a secret is refused, since it would stand there in clear text).
+ */
+export function readStackFiles(projectDir: string, stack: string, configFile?: string, holder = "a Compose file"): StackFiles {
     const projectFile = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {};
     const project = String(projectFile.name);
     const file = configFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
@@ -54,13 +58,23 @@ export function readStackFiles(projectDir: string, stack: string, configFile?: s
         const bare = key.slice(project.length + 1);
         presentKeys.push(bare);
         if (value !== null && typeof value === "object" && "secure" in value) {
-            errors.push({ propertyPath: bare, reason: `${bare} is a secret, which a Compose file cannot hold` });
+            errors.push({ propertyPath: bare, reason: `${bare} is a secret, which ${holder} cannot hold` });
             continue;
         }
         config[bare] = asText(value);
     }
     const dockerHost = (stackFile.config ?? {})["docker:host"] ?? process.env.DOCKER_HOST;
     return { project, stack, config, presentKeys, errors, source: path.relative(projectDir, file) || file, dockerHost };
+}
+
+/** A Compose file runs on Docker: a kubernetes stack, or a Kubernetes key, is refused as the stack program refuses it. */
+function composeTargetErrors(files: StackFiles): PropertyError[] {
+    const target = readTarget(files.config.target);
+    if (!target.ok) return [target.error];
+    if (target.target === "kubernetes") {
+        return [{ propertyPath: "target", reason: 'target is "kubernetes", and a Compose file runs on Docker: export this stack with npm run manifests, got "kubernetes"' }];
+    }
+    return targetProblems("docker", readStackConfig((key) => files.config[key]).args);
 }
 
 /** Checks and plans a stack exactly as the stack program does; relative folders resolve against `projectDir`. */
@@ -78,7 +92,7 @@ export function planStack(
         presentKeys: files.presentKeys,
         baseDir: projectDir,
         options: hostReading(files.dockerHost, identity),
-        extraErrors: files.errors,
+        extraErrors: [...composeTargetErrors(files), ...files.errors],
     });
     if (!checked.ok) return checked;
     if (checked.spec.codeMode === "image") {

@@ -5,7 +5,7 @@ import { masterHealthcheck, torchrunCommand } from "./launch";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
 import { ncclSocketDefaults } from "./ncclSockets";
 import { agentCommand, nodeAgentSource } from "./nodeAgent";
-import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
+import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodeNaming, NodePlan } from "./types";
 import { packageTrainingDir } from "./validate";
 
 export const LABEL_PREFIX = "ddpsim";
@@ -72,11 +72,21 @@ function runContract(spec: ClusterSpec, identity: ClusterIdentity, rank: number,
     };
 }
 
+/** The Docker targets' node names: `<name>-node-<rank>` on the cluster's own network, host name and alias alike. */
+export function dockerNaming(spec: ClusterSpec, identity: ClusterIdentity): NodeNaming {
+    const host = (rank: number) => hostLabel(identity.name, nodeName(rank, spec.nodes));
+    return { hostname: host, address: host };
+}
+
 /** Turns a validated spec into everything the cluster declares, one entry per node. Pure. */
-export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): ClusterPlan {
+export function planCluster(
+    spec: ClusterSpec,
+    identity: ClusterIdentity,
+    naming: NodeNaming = dockerNaming(spec, identity),
+): ClusterPlan {
     const tag = identityTag(identity.owner, identity.project, identity.stack, identity.name);
     const namePrefix = dockerName(identity.project, identity.stack, identity.name, tag);
-    const masterHost = hostLabel(identity.name, nodeName(0, spec.nodes));
+    const masterHost = naming.address(0);
     const masterEndpoint = `${masterHost}:${spec.masterPort}`;
     const rendezvousId = namePrefix;
     const checkpointVolumeName = spec.checkpointVolumeName ?? `${namePrefix}-checkpoints`;
@@ -98,7 +108,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
 
     const nodes: NodePlan[] = gpus.map((gpuIds, rank) => {
         const name = nodeName(rank, spec.nodes);
-        const hostname = hostLabel(identity.name, name);
+        const hostname = naming.hostname(rank);
         return {
             rank,
             role: rank === 0 ? "master" : "worker",

@@ -41,6 +41,16 @@ export const STACK_CONFIG_KEYS = {
     linkJitterMs: "number",
     linkLossPercent: "number",
     env: "map",
+    // Where the cluster runs (components/targets/targetKeys.ts), and the keys of the Kubernetes target alone.
+    target: "string",
+    namespace: "string",
+    imagePullSecrets: "list",
+    nodeSelector: "map",
+    tolerations: "list",
+    serviceAccountName: "string",
+    checkpointStorageClass: "string",
+    checkpointSize: "string",
+    checkpointAccessMode: "string",
 } as const;
 
 export type StackConfigKey = keyof typeof STACK_CONFIG_KEYS;

@@ -67,6 +67,18 @@ export interface ClusterSpec {
     interconnect: InterconnectPlan;
 }
 
+/**
+ * How a target names its nodes. The default (the Docker targets') gives every cluster its own network, on which node
+ * `rank` is `<name>-node-<rank>`, zero-padded past ten nodes; a target whose nodes live in a shared name space (a
+ * Kubernetes namespace) gives its own names.
+ */
+export interface NodeNaming {
+    /** The host name node `rank` has: DDPSIM_NODE, the node agent's name, the `ddpsim.node` label. */
+    hostname(rank: number): string;
+    /** Where the other nodes reach node `rank`; the master's is MASTER_ADDR and the rendezvous endpoint's host. */
+    address(rank: number): string;
+}
+
 /** Whose cluster it is and where it lives; together these make every Docker name unique on one host. */
 export interface ClusterIdentity {
     /** Who deploys it (`owner`, by default the OS user name): two people's `dev` stacks on one host never share. */

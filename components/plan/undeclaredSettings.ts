@@ -6,6 +6,34 @@
  * STACK_CONFIG_KEYS in step.
  */
 export const UNDECLARED_SETTINGS: Record<string, { type: string; description: string }> = {
+    codeDir: {
+        type: "string",
+        description: "Host folder of the training code, at /code in every node, read-only and on PYTHONPATH (default this project's training folder; not on Kubernetes, where the code is in the image).",
+    },
+    namespace: {
+        type: "string",
+        description: "Kubernetes only - the namespace of the Job, Service and claim (default the Kubernetes provider's namespace, or kubectl's for the export).",
+    },
+    imagePullSecrets: {
+        type: "list of string",
+        description: "Kubernetes only - Secrets the pods pull the image with.",
+    },
+    tolerations: {
+        type: "list of string",
+        description: "Kubernetes only - taints the pods tolerate, written KEY[=VALUE][:EFFECT] as kubectl writes taints, e.g. nvidia.com/gpu:NoSchedule.",
+    },
+    serviceAccountName: {
+        type: "string",
+        description: "Kubernetes only - the pods' ServiceAccount (without one the pods get no API token).",
+    },
+    checkpointStorageClass: {
+        type: "string",
+        description: "Kubernetes only - StorageClass of the run volume's PersistentVolumeClaim (default the cluster's default class).",
+    },
+    nodeSelector: {
+        type: "map of string",
+        description: "Kubernetes only - node label keys and the values the pods' nodes must have (e.g. nvidia.com/gpu.present: \"true\").",
+    },
     gpuIds: {
         type: "list of string",
         description: "Host GPU ids or UUIDs handed out gpusPerNode per node, in order (default 0..nodes*gpusPerNode-1); [auto] reads this machine's GPUs with nvidia-smi -L.",
@@ -40,11 +68,11 @@ export const UNDECLARED_SETTINGS: Record<string, { type: string; description: st
     },
     datasetVolume: {
         type: "string",
-        description: "A named Docker volume mounted read-only at /data (instead of datasetDir).",
+        description: "A named volume mounted read-only at /data (instead of datasetDir) - a Docker volume, or on Kubernetes a PersistentVolumeClaim.",
     },
     checkpointVolumeName: {
         type: "string",
-        description: "Name of the run volume, the shared working directory /workspace, also mounted at /checkpoints (default <project>-<stack>-ddp-checkpoints).",
+        description: "Name of the run volume, the shared working directory /workspace, also mounted at /checkpoints - a Docker volume, or on Kubernetes a PersistentVolumeClaim (default <project>-<stack>-<cluster>-<owner hash>-checkpoints).",
     },
     owner: {
         type: "string",

@@ -51,7 +51,8 @@ export function systemPath(absolute: string): string | undefined {
     return absolute.endsWith("docker.sock") ? `the Docker socket ${absolute}` : `inside the system folder ${prefix}`;
 }
 
-function show(value: unknown): string {
+/** A value as an error message quotes it. */
+export function show(value: unknown): string {
     if (typeof value === "string") return JSON.stringify(value);
     if (value === undefined) return "undefined";
     try {
@@ -62,7 +63,7 @@ function show(value: unknown): string {
 }
 
 /** Collects errors while reading fields, so that all problems are reported at once. */
-class FieldReader {
+export class FieldReader {
     readonly errors: PropertyError[] = [];
 
     constructor(private readonly raw: RawClusterArgs) {}

@@ -7,6 +7,7 @@ import { defaultOwner } from "../../components/owner";
 import { contentTag } from "../../components/hostReading";
 import { DEFAULTS, identityTag, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
 import { UNDECLARED_SETTINGS } from "../../components/plan/undeclaredSettings";
+import { DEFAULT_TARGET, KUBERNETES_DEFAULTS } from "../../components/targets/targetKeys";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_SUFFIX, runStackProgram, useMocks } from "../support/pulumiMocks";
 import { REPO_ROOT, stackConfig } from "../support/stackFiles";
@@ -150,8 +151,7 @@ describe("the stack program (index.ts)", () => {
         assert.deepStrictEqual(undeclared.filter((k) => !all.includes(k)), [], "UNDECLARED_SETTINGS names only known settings");
         // The real Pulumi CLI refuses a stack that lacks a key declared without a default: every declaration has one.
         assert.deepStrictEqual(Object.keys(schema).sort(), all.filter((k) => !undeclared.includes(k)).sort());
-        // codeDir: the component's default is the package's training/ folder, which in this project is `training`.
-        const defaults: Record<string, unknown> = { ...DEFAULTS, codeDir: "training" };
+        const defaults: Record<string, unknown> = { ...DEFAULTS, ...KUBERNETES_DEFAULTS, target: DEFAULT_TARGET };
         assert.deepStrictEqual(Object.keys(defaults).sort(), Object.keys(schema).sort(), "defaults: one list");
         const kinds: Record<string, string> = { integer: "integer", string: "string", boolean: "boolean", list: "array", integerList: "array" };
         for (const key of Object.keys(schema)) {
