@@ -13,6 +13,7 @@ import { hostReading } from "../components/hostReading";
 import { defaultOwner } from "../components/owner";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
 import { runMain } from "./runMain";
+import { ParsedArgs, parseStackFileArgs } from "./stackFileArgs";
 
 /** The cluster's resource name in the stack program (index.ts). */
 export const STACK_CLUSTER_NAME = "ddp";
@@ -91,7 +92,8 @@ export function planStack(
         get: (key) => files.config[key],
         presentKeys: files.presentKeys,
         baseDir: projectDir,
-        options: hostReading(files.dockerHost, identity),
+        // A Compose file may run on another host: this one's images and GPU runtime are not its business.
+        options: hostReading(files.dockerHost, identity, { image: false, gpuRuntime: false }),
         extraErrors: [...composeTargetErrors(files), ...files.errors],
     });
     if (!checked.ok) return checked;
@@ -108,47 +110,20 @@ export function planStack(
     return { ok: true, plan };
 }
 
-interface Options {
-    stack: string;
-    out: string;
-    name: string;
-    projectDir: string;
-    configFile?: string;
-}
-
-function parseArgs(argv: string[]): Options {
-    // `npm run` starts scripts in the package folder; paths given on the command line are the caller's.
-    const callerDir = process.env.INIT_CWD ?? process.cwd();
-    const options: Options = { stack: "dev", out: "docker-compose.yml", name: STACK_CLUSTER_NAME, projectDir: process.cwd() };
-    const flags: Record<string, (v: string) => void> = {
-        "--stack": (v) => (options.stack = v),
-        "--out": (v) => (options.out = path.resolve(callerDir, v)),
-        "--name": (v) => (options.name = v),
-        "--project-dir": (v) => (options.projectDir = path.resolve(callerDir, v)),
-        "--config-file": (v) => (options.configFile = path.resolve(callerDir, v)),
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const eq = argv[i].indexOf("=");
-        const flag = eq > 0 ? argv[i].slice(0, eq) : argv[i];
-        const value = eq > 0 ? argv[i].slice(eq + 1) : argv[++i];
-        const set = flags[flag];
-        if (set === undefined || value === undefined) {
-            throw new Error(`usage: npm run compose -- ${Object.keys(flags).map((f) => `[${f} VALUE]`).join(" ")}`);
-        }
-        set(value);
-    }
-    return options;
-}
-
 /** The command line; returns the exit code. */
 export function main(argv: string[], log: (line: string) => void = console.log, warn = console.error): number {
-    let options: Options;
+    let parsed: ParsedArgs;
     try {
-        options = parseArgs(argv);
+        parsed = parseStackFileArgs(argv, "compose", "writes the stack's cluster as a docker-compose.yml, from the same plan as the stack program", "docker-compose.yml");
     } catch (err) {
         warn((err as Error).message);
         return 2;
     }
+    if ("help" in parsed) {
+        log(parsed.help);
+        return 0;
+    }
+    const options = parsed.options;
     const files = readStackFiles(options.projectDir, options.stack, options.configFile);
     const planned = planStack(files, options.projectDir, options.name);
     if (!planned.ok) {

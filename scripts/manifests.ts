@@ -21,6 +21,7 @@ import { checkKubernetesStack } from "../components/targets/kubernetesSettings";
 import { readTarget } from "../components/targets/targetKeys";
 import { readStackFiles, STACK_CLUSTER_NAME, StackFiles } from "./compose";
 import { runMain } from "./runMain";
+import { ParsedArgs, parseStackFileArgs } from "./stackFileArgs";
 
 /** The file each object is written to; `kubectl apply -f DIR` applies them in this (alphabetical) order. */
 export const MANIFEST_FILES: Record<keyof KubernetesManifests, string> = {
@@ -68,47 +69,20 @@ export function writeManifests(manifests: KubernetesManifests, dir: string, sour
     return written;
 }
 
-interface Options {
-    stack: string;
-    out: string;
-    name: string;
-    projectDir: string;
-    configFile?: string;
-}
-
-function parseArgs(argv: string[]): Options {
-    // `npm run` starts scripts in the package folder; paths given on the command line are the caller's.
-    const callerDir = process.env.INIT_CWD ?? process.cwd();
-    const options: Options = { stack: "dev", out: path.resolve(callerDir, "k8s"), name: STACK_CLUSTER_NAME, projectDir: process.cwd() };
-    const flags: Record<string, (v: string) => void> = {
-        "--stack": (v) => (options.stack = v),
-        "--out": (v) => (options.out = path.resolve(callerDir, v)),
-        "--name": (v) => (options.name = v),
-        "--project-dir": (v) => (options.projectDir = path.resolve(callerDir, v)),
-        "--config-file": (v) => (options.configFile = path.resolve(callerDir, v)),
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const eq = argv[i].indexOf("=");
-        const flag = eq > 0 ? argv[i].slice(0, eq) : argv[i];
-        const value = eq > 0 ? argv[i].slice(eq + 1) : argv[++i];
-        const set = flags[flag];
-        if (set === undefined || value === undefined) {
-            throw new Error(`usage: npm run manifests -- ${Object.keys(flags).map((f) => `[${f} VALUE]`).join(" ")}`);
-        }
-        set(value);
-    }
-    return options;
-}
-
 /** The command line; returns the exit code. */
 export function main(argv: string[], log: (line: string) => void = console.log, warn = console.error): number {
-    let options: Options;
+    let parsed: ParsedArgs;
     try {
-        options = parseArgs(argv);
+        parsed = parseStackFileArgs(argv, "manifests", "writes the stack's Kubernetes Job, Service and claim as YAML for kubectl apply -f, from the same plan as the stack program", "k8s");
     } catch (err) {
         warn((err as Error).message);
         return 2;
     }
+    if ("help" in parsed) {
+        log(parsed.help);
+        return 0;
+    }
+    const options = parsed.options;
     const files = readStackFiles(options.projectDir, options.stack, options.configFile, "a manifest");
     const planned = planKubernetesStack(files, options.projectDir, options.name);
     if (!planned.ok) {

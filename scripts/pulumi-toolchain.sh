@@ -12,6 +12,7 @@
 #                           Node.js programs run through the Automation API's inline programs.
 # Idempotent and cached by version under ${DDPSIM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ddpsim-pulumi};
 # the build log is there too. A cold build takes tens of minutes on 2 cores; a warm run returns at once.
+case "${1:-}" in -h|--help) sed -n '2,/^set -/{/^set -/!s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 here="$repo/scripts/pulumi-toolchain"

@@ -41,7 +41,8 @@ case "${1:-}" in
   --fetch-debs) fetch_debs; exit $? ;;
   --sweep) mode=sweep; shift ;;
   --cpus) mode=cpus; shift ;;
-  -h|--help|"") awk 'NR > 1 && !/^#/ {exit} NR > 1 {print}' "${BASH_SOURCE[0]}"; exit 2 ;;
+  -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {print}' "${BASH_SOURCE[0]}"; exit 0 ;;
+  "") awk 'NR > 1 && !/^#/ {exit} NR > 1 {print}' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
 esac
 out="${1:?usage: gpu_node_bench.sh [--sweep] OUT_DIR}"
 mkdir -p "$out" && out="$(cd "$out" && pwd)"

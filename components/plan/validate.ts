@@ -25,6 +25,10 @@ export interface ResolveOptions {
     /** Whether a host folder exists, when the Docker host is this machine; without it folders are not checked. */
     pathExists?: (absolutePath: string) => boolean;
     /**
+     * Why the Docker host cannot run GPU containers (no nvidia runtime), or undefined when it can or cannot be asked.
+     */
+    gpuRuntimeProblem?: () => string | undefined;
+    /**
      * A local image's id (imageMode "local"), or why it cannot be used; undefined when the engine cannot be asked.
      * Without it, images are referenced by name.
      */
@@ -250,6 +254,13 @@ export function resolveClusterSpec(
 
     if (gpusPerNode > 0 && raw.procsPerNode !== undefined && procsPerNode > gpusPerNode) {
         read.fail("procsPerNode", `must not exceed gpusPerNode (${gpusPerNode}): NCCL refuses two ranks on one GPU of a node`);
+    }
+    const runtimeProblem = gpusPerNode > 0 ? options.gpuRuntimeProblem?.() : undefined;
+    if (runtimeProblem !== undefined) {
+        read.fail(
+            "gpusPerNode",
+            `asks for GPUs, but ${runtimeProblem}; or train on CPU: set gpusPerNode to 0 (the cpu stack: STACK=cpu npm run up)`,
+        );
     }
     let autoProbe: LocalGpuProbe | undefined;
     if (autoPool && gpusPerNode > 0) {

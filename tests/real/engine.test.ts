@@ -261,6 +261,22 @@ describe("the stack through the real Pulumi engine (CLI + docker provider built 
         assert.deepStrictEqual(codes, [0, 0]);
     });
 
+    it("a first stack init and preview, as scripts/up.sh runs them: state in the project's .pulumi, stack files unchanged", async function () {
+        const dir = checkoutAt(path.join(tmp, "checkouts", "first-run", "ddpsim"));
+        for (const file of ["Pulumi.cpu.yaml", "Pulumi.dev.yaml"]) fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
+        const before = fs.readFileSync(path.join(dir, "Pulumi.cpu.yaml"));
+        // No PULUMI_BACKEND_URL: the project file's backend.url applies. The empty passphrase, as up.sh sets it.
+        const { PULUMI_BACKEND_URL: _ignored, ...env } = envVars;
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: "cpu", projectName: PROJECT, program: programOf(dir) },
+            { workDir: dir, envVars: env, secretsProvider: "passphrase" },
+        );
+        const preview = await stack.preview();
+        assert.strictEqual(preview.changeSummary.create, 8, JSON.stringify(preview.changeSummary));
+        assert.ok(fs.existsSync(path.join(dir, ".pulumi", ".pulumi", "stacks", PROJECT, "cpu.json")), "the state is in the project's .pulumi");
+        assert.ok(fs.readFileSync(path.join(dir, "Pulumi.cpu.yaml")).equals(before), "Pulumi.cpu.yaml is left as committed");
+    });
+
     it("the repository's Pulumi.yaml as it is: the real CLI accepts the cpu stack's config (no required keys)", async function () {
         const project = repoProject();
         delete project.main;
