@@ -283,7 +283,9 @@ describe("npm run compose (scripts/compose.ts)", () => {
     for (const [title, extra] of variants) {
         it(`describes the same containers as the stack program deploys for ${title}`, async () => {
             const file = path.join(tmp, "Pulumi.dev.yaml");
-            fs.writeFileSync(file, fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8") + extra);
+            // The extra setting goes into the config block (the file ends with encryptionsalt, outside it).
+            const dev = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8");
+            fs.writeFileSync(file, dev.replace("config:\n", `config:\n${extra}`));
             const files = readStackFiles(root, "dev", file);
             const config = Object.fromEntries(Object.entries(files.config).map(([k, v]) => [`ddpsim:${k}`, v]));
             const registered = await useMocks(config, { stack: "dev" });

@@ -129,6 +129,6 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
     it("answers a bad flag with its usage and exit 2", () => {
         const { code, errors } = exportTo(path.join(tmp, "k8s"), ["--outdir"]);
         assert.strictEqual(code, 2);
-        assert.match(errors[0], /^usage: npm run manifests -- \[--stack VALUE\] \[--out VALUE\]/);
+        assert.match(errors[0], /^usage: npm run manifests -- \[--stack NAME\] \[--out PATH\]/);
     });
 });
