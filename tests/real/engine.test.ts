@@ -264,6 +264,9 @@ describe("the stack through the real Pulumi engine (CLI + docker provider built 
     it("a first stack init and preview, as scripts/up.sh runs them: state in the project's .pulumi, stack files unchanged", async function () {
         const dir = checkoutAt(path.join(tmp, "checkouts", "first-run", "ddpsim"));
         for (const file of ["Pulumi.cpu.yaml", "Pulumi.dev.yaml"]) fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
+        // A fresh clone has the (tracked) state folder the project's backend.url names.
+        fs.mkdirSync(path.join(dir, ".pulumi"));
+        fs.copyFileSync(path.join(REPO_ROOT, ".pulumi", ".gitkeep"), path.join(dir, ".pulumi", ".gitkeep"));
         const before = fs.readFileSync(path.join(dir, "Pulumi.cpu.yaml"));
         // No PULUMI_BACKEND_URL: the project file's backend.url applies. The empty passphrase, as up.sh sets it.
         const { PULUMI_BACKEND_URL: _ignored, ...env } = envVars;
