@@ -13,7 +13,7 @@ import { hostReading } from "../components/hostReading";
 import { defaultOwner } from "../components/owner";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
 import { runMain } from "./runMain";
-import { ParsedArgs, parseStackFileArgs } from "./stackFileArgs";
+import { runExport } from "./stackFileArgs";
 
 /** The cluster's resource name in the stack program (index.ts). */
 export const STACK_CLUSTER_NAME = "ddp";
@@ -112,32 +112,23 @@ export function planStack(
 
 /** The command line; returns the exit code. */
 export function main(argv: string[], log: (line: string) => void = console.log, warn = console.error): number {
-    let parsed: ParsedArgs;
-    try {
-        parsed = parseStackFileArgs(argv, "compose", "writes the stack's cluster as a docker-compose.yml, from the same plan as the stack program", "docker-compose.yml");
-    } catch (err) {
-        warn((err as Error).message);
-        return 2;
-    }
-    if ("help" in parsed) {
-        log(parsed.help);
+    const command = { name: "compose", what: "writes the stack's cluster as a docker-compose.yml, from the same plan as the stack program", defaultOut: "docker-compose.yml" };
+    return runExport(argv, command, log, warn, (options) => {
+        const files = readStackFiles(options.projectDir, options.stack, options.configFile);
+        const planned = planStack(files, options.projectDir, options.name);
+        if (!planned.ok) {
+            warn(planned.message);
+            return 1;
+        }
+        const out = path.resolve(options.out);
+        const document = writeComposeFile(planned.plan, out, files.source);
+        const project = suggestedProjectName(planned.plan);
+        const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), out);
+        const shown = relative === "" || relative.startsWith("..") ? out : relative;
+        log(`wrote ${shown}: ${Object.keys(document.services).join(", ")}`);
+        log(`run it with: docker-compose -p ${project} -f ${shown} up -d`);
         return 0;
-    }
-    const options = parsed.options;
-    const files = readStackFiles(options.projectDir, options.stack, options.configFile);
-    const planned = planStack(files, options.projectDir, options.name);
-    if (!planned.ok) {
-        warn(planned.message);
-        return 1;
-    }
-    const out = path.resolve(options.out);
-    const document = writeComposeFile(planned.plan, out, files.source);
-    const project = suggestedProjectName(planned.plan);
-    const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), out);
-    const shown = relative === "" || relative.startsWith("..") ? out : relative;
-    log(`wrote ${shown}: ${Object.keys(document.services).join(", ")}`);
-    log(`run it with: docker-compose -p ${project} -f ${shown} up -d`);
-    return 0;
+    });
 }
 
 if (require.main === module) runMain(main);

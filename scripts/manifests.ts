@@ -21,7 +21,7 @@ import { checkKubernetesStack } from "../components/targets/kubernetesSettings";
 import { readTarget } from "../components/targets/targetKeys";
 import { readStackFiles, STACK_CLUSTER_NAME, StackFiles } from "./compose";
 import { runMain } from "./runMain";
-import { ParsedArgs, parseStackFileArgs } from "./stackFileArgs";
+import { runExport } from "./stackFileArgs";
 
 /** The file each object is written to; `kubectl apply -f DIR` applies them in this (alphabetical) order. */
 export const MANIFEST_FILES: Record<keyof KubernetesManifests, string> = {
@@ -71,31 +71,22 @@ export function writeManifests(manifests: KubernetesManifests, dir: string, sour
 
 /** The command line; returns the exit code. */
 export function main(argv: string[], log: (line: string) => void = console.log, warn = console.error): number {
-    let parsed: ParsedArgs;
-    try {
-        parsed = parseStackFileArgs(argv, "manifests", "writes the stack's Kubernetes Job, Service and claim as YAML for kubectl apply -f, from the same plan as the stack program", "k8s");
-    } catch (err) {
-        warn((err as Error).message);
-        return 2;
-    }
-    if ("help" in parsed) {
-        log(parsed.help);
+    const command = { name: "manifests", what: "writes the stack's Kubernetes Job, Service and claim as YAML for kubectl apply -f, from the same plan as the stack program", defaultOut: "k8s" };
+    return runExport(argv, command, log, warn, (options) => {
+        const files = readStackFiles(options.projectDir, options.stack, options.configFile, "a manifest");
+        const planned = planKubernetesStack(files, options.projectDir, options.name);
+        if (!planned.ok) {
+            warn(planned.message);
+            return 1;
+        }
+        const written = writeManifests(planned.manifests, options.out, files.source);
+        const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), options.out);
+        const shown = relative === "" || relative.startsWith("..") ? options.out : relative;
+        log(`wrote ${written.map((f) => path.join(shown, f)).join(", ")}`);
+        log(`run it with: kubectl apply -f ${shown}`);
+        log(`follow it with: ${planned.logsCommand}`);
         return 0;
-    }
-    const options = parsed.options;
-    const files = readStackFiles(options.projectDir, options.stack, options.configFile, "a manifest");
-    const planned = planKubernetesStack(files, options.projectDir, options.name);
-    if (!planned.ok) {
-        warn(planned.message);
-        return 1;
-    }
-    const written = writeManifests(planned.manifests, options.out, files.source);
-    const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), options.out);
-    const shown = relative === "" || relative.startsWith("..") ? options.out : relative;
-    log(`wrote ${written.map((f) => path.join(shown, f)).join(", ")}`);
-    log(`run it with: kubectl apply -f ${shown}`);
-    log(`follow it with: ${planned.logsCommand}`);
-    return 0;
+    });
 }
 
 if (require.main === module) runMain(main);

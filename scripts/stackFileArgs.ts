@@ -52,3 +52,28 @@ export function parseStackFileArgs(argv: string[], command: string, what: string
     }
     return { options };
 }
+
+/**
+ * An export's command line: parses it (usage and exit 2 on a bad one, usage and exit 0 for --help), then runs
+ * `write` with the options; returns the exit code.
+ */
+export function runExport(
+    argv: string[],
+    command: { name: string; what: string; defaultOut: string },
+    log: (line: string) => void,
+    warn: (line: string) => void,
+    write: (options: StackFileOptions) => number,
+): number {
+    let parsed: ParsedArgs;
+    try {
+        parsed = parseStackFileArgs(argv, command.name, command.what, command.defaultOut);
+    } catch (err) {
+        warn((err as Error).message);
+        return 2;
+    }
+    if ("help" in parsed) {
+        log(parsed.help);
+        return 0;
+    }
+    return write(parsed.options);
+}
