@@ -100,7 +100,12 @@ describe("the stand-in against the real engine: one program, the same Docker res
     const tags: string[] = [];
     const stacks: string[] = [];
     const observed: Record<string, Observed> = {};
-    const failed: Record<string, { message: string; containerInState: boolean; containerState: string; leftAfterDestroy: number }> = {};
+    const failed: Record<
+        string,
+        { message: string; containerInState: boolean; containerState: string; deviceRequests: unknown; leftAfterDestroy: number }
+    > = {};
+    const deviceRequestsOf = async (containers: { Id: string }[]) =>
+        containers.length === 1 ? (await docker.getContainer(containers[0].Id).inspect()).HostConfig.DeviceRequests : `${containers.length} containers`;
 
     function probeConfig(stack: string, mode: string): Record<string, string> {
         const tag = `ddpsim-probe:${stack}`;
@@ -270,7 +275,7 @@ describe("the stand-in against the real engine: one program, the same Docker res
         });
     }
 
-    it("a create that fails after the container exists: up fails, the container stays and is in the state, destroy removes it", async () => {
+    it("a create that fails after the container exists (a GPU request, a missing command): up fails, the container stays and is in the state, destroy removes it", async () => {
         const { stack } = await realStack("broken", "broken");
         let message = "";
         await stack.up().then(
@@ -280,12 +285,14 @@ describe("the stand-in against the real engine: one program, the same Docker res
         const resources: any[] = (await stack.exportStack()).deployment.resources ?? [];
         const inState = resources.find((r) => r.type === "docker:index/container:Container");
         const left = await docker.listContainers({ all: true, filters: { label: [`ddpsim.stack=${stack.name}`] } });
+        const deviceRequests = await deviceRequestsOf(left);
         await stack.destroy();
         const afterDestroy = await docker.listContainers({ all: true, filters: { label: [`ddpsim.stack=${stack.name}`] } });
         failed.real = {
             message,
             containerInState: inState !== undefined && inState.id === left[0]?.Id,
             containerState: left.map((c) => c.State).join(","),
+            deviceRequests,
             leftAfterDestroy: afterDestroy.length,
         };
 
@@ -295,16 +302,26 @@ describe("the stand-in against the real engine: one program, the same Docker res
         assert.strictEqual(up.ok, false);
         const entry = readState(standIn).find((e) => e.type === "docker:index/container:Container");
         const standInLeft = await docker.listContainers({ all: true, filters: { label: [`ddpsim.stack=${standIn}`] } });
+        const standInDeviceRequests = await deviceRequestsOf(standInLeft);
         await standInDestroy(standIn);
         const standInAfter = await docker.listContainers({ all: true, filters: { label: [`ddpsim.stack=${standIn}`] } });
         failed.standIn = {
             message: up.stderr,
             containerInState: entry !== undefined && entry.id === standInLeft[0]?.Id && entry.initError !== undefined,
             containerState: standInLeft.map((c) => c.State).join(","),
+            deviceRequests: standInDeviceRequests,
             leftAfterDestroy: standInAfter.length,
         };
+        // The device request as Docker stored it: the same from both (the provider's Count 0, one capability set).
+        assert.deepStrictEqual(failed.standIn.deviceRequests, failed.real.deviceRequests);
+        assert.deepStrictEqual(failed.real.deviceRequests, [{ Driver: "nvidia", Count: 0, DeviceIDs: ["0"], Capabilities: [["gpu"]], Options: {} }]);
         for (const [engine, f] of Object.entries(failed)) {
-            assert.match(f.message, /Unable to start container: .*nonexistent-probe-binary/, `${engine}: ${f.message.slice(-2000)}`);
+            // Without the NVIDIA runtime Docker cannot select the device driver; with it, the command does not exist.
+            assert.match(
+                f.message,
+                /Unable to start container: .*(could not select device driver|nonexistent-probe-binary)/,
+                `${engine}: ${f.message.slice(-2000)}`,
+            );
             assert.deepStrictEqual(
                 { containerInState: f.containerInState, containerState: f.containerState, leftAfterDestroy: f.leftAfterDestroy },
                 { containerInState: true, containerState: "created", leftAfterDestroy: 0 },

@@ -6,7 +6,8 @@
  * engine and through the stand-in and compares what each did to Docker.
  *
  * Config (namespace `probe`): image (the base image), context (a folder with the Dockerfile), tag (the built image's
- * name), mode ("cluster", or "broken": one container whose command does not exist, so its start fails).
+ * name), mode ("cluster", or "broken": one container whose command does not exist and that asks for a GPU, so its
+ * start fails).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -68,6 +69,8 @@ function declareBroken(): pulumi.Output<string>[] {
         image: config.require("image"),
         networksAdvanced: [{ name: network.name }],
         command: ["/nonexistent-probe-binary"],
+        // As a GPU node asks: without the NVIDIA runtime, this alone makes the start fail.
+        deviceRequests: [{ driver: "nvidia", deviceIds: ["0"], capabilities: ["gpu"] }],
         labels,
         restart: "no",
         mustRun: false,
