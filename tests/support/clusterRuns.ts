@@ -28,13 +28,16 @@ export interface UpResult {
     finishedAt: number;
 }
 
-/** `pulumi up` in a child process (the mock runtime is global to a process). Bounded by `timeoutMs`. */
-export function upStack(stack: string, config: Record<string, string>, timeoutMs = 180_000): Promise<UpResult> {
+/**
+ * `pulumi up` in a child process (the mock runtime is global to a process). Bounded by `timeoutMs`. `program`: a
+ * stack program other than the repository's index.ts.
+ */
+export function upStack(stack: string, config: Record<string, string>, timeoutMs = 180_000, program?: string): Promise<UpResult> {
     const cli = path.join(REPO_ROOT, "tests", "support", "stackCli.ts");
     return new Promise((resolve, reject) => {
         const child = spawn(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", cli, "up", stack, JSON.stringify(config)],
+            ["-r", "ts-node/register/transpile-only", cli, "up", stack, JSON.stringify(config), ...(program !== undefined ? [program] : [])],
             { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
         );
         let stdout = "";
