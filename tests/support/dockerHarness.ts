@@ -21,7 +21,7 @@ const TRANSLATED: Record<string, string[]> = {
     "docker:index/container:Container": [
         "name", "image", "hostname", "networksAdvanced", "envs", "command", "entrypoints", "workingDir", "mounts",
         "shmSize", "restart", "maxRetryCount", "mustRun", "stopSignal", "stopTimeout", "destroyGraceSeconds",
-        "labels", "healthcheck", "wait", "waitTimeout", "capabilities", "gpus", "deviceRequests", "user",
+        "labels", "healthcheck", "wait", "waitTimeout", "capabilities", "gpus", "deviceRequests", "user", "securityOpts",
     ],
 };
 
@@ -112,6 +112,7 @@ function containerOptions(inputs: Inputs): Docker.ContainerCreateOptions {
                     : { Name: inputs.restart, MaximumRetryCount: inputs.restart === "on-failure" ? inputs.maxRetryCount ?? 0 : 0 },
             CapAdd: inputs.capabilities?.adds,
             CapDrop: inputs.capabilities?.drops,
+            SecurityOpt: inputs.securityOpts,
             DeviceRequests: deviceRequests.length > 0 ? deviceRequests : undefined,
         },
         NetworkingConfig: {
