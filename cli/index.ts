@@ -19,3 +19,4 @@ export * from "./signals";
 export * from "./options";
 export * from "./program";
 export * from "./faults";
+export * from "./chaos";

@@ -38,9 +38,9 @@ export interface RawFaultOptions {
     loss?: number;
 }
 
-function positive(value: number | undefined, flag: string, max: number): void {
+function positive(value: number | undefined, flag: string, max: number, where = ""): void {
     if (value !== undefined && (!Number.isFinite(value) || value <= 0 || value > max)) {
-        throw new CliError(`${flag} must be a number above 0 and at most ${max}, got ${value}`);
+        throw new CliError(`${where}${flag} must be a number above 0 and at most ${max}, got ${value}`);
     }
 }
 
@@ -60,16 +60,16 @@ export function checkFaultSpec(kindText: string, raw: RawFaultOptions, where = "
     if (raw.for !== undefined && (!Number.isFinite(raw.for) || raw.for <= 0)) throw new CliError(`${where}--for must be a duration above 0`);
     const spec: FaultSpec = { kind, ...(raw.for !== undefined ? { forSeconds: raw.for } : {}) };
     if (kind === "slow") {
-        positive(raw.cpus, "--cpus", 1024);
+        positive(raw.cpus, "--cpus", 1024, where);
         spec.cpus = raw.cpus ?? DEFAULT_SLOW_CPUS;
         if (spec.cpus < 0.01) throw new CliError(`${where}--cpus must be at least 0.01 (Docker's smallest quota), got ${spec.cpus}`);
     }
     if (kind === "degrade") {
         if (given.length === 0) throw new CliError(`${where}degrade needs the new link: --bandwidth MBIT, and/or --latency MS, --jitter MS, --loss PERCENT`);
-        positive(raw.bandwidth, "--bandwidth", 10_000_000);
-        positive(raw.latency, "--latency", 60_000);
-        positive(raw.jitter, "--jitter", 60_000);
-        positive(raw.loss, "--loss", 100);
+        positive(raw.bandwidth, "--bandwidth", 10_000_000, where);
+        positive(raw.latency, "--latency", 60_000, where);
+        positive(raw.jitter, "--jitter", 60_000, where);
+        positive(raw.loss, "--loss", 100, where);
         if (raw.jitter !== undefined && raw.latency === undefined) throw new CliError(`${where}--jitter needs a --latency to vary`);
         const link: LinkSpec = {};
         if (raw.bandwidth !== undefined) link.bandwidthMbit = raw.bandwidth;
