@@ -29,7 +29,7 @@ export interface FaultEvent {
 export interface NodeRestarts {
     node: string;
     rank: number;
-    /** Docker's RestartCount before and after the chaos run. */
+    /** Container restarts by Docker's restart policy during the chaos run: after - before. */
     before: number;
     after: number;
 }

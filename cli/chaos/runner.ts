@@ -68,10 +68,29 @@ export async function planFaults(docker: Docker, ref: ClusterRef, nodes: NodeCon
     return planned;
 }
 
-async function restartCounts(docker: Docker, nodes: NodeContainer[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const n of nodes) counts.set(n.id, (await docker.getContainer(n.id).inspect()).RestartCount);
-    return counts;
+/**
+ * Counts the containers' starts from Docker's event stream while the chaos run lasts. Docker's RestartCount cannot
+ * serve: a manual start (heal of `lose`) resets it to 0.
+ */
+async function countStarts(docker: Docker, ids: string[]): Promise<{ counts: Map<string, number>; stop: () => void }> {
+    const counts = new Map<string, number>(ids.map((id) => [id, 0]));
+    const stream = (await docker.getEvents({ filters: { type: ["container"], event: ["start"], container: ids } })) as NodeJS.ReadableStream & { destroy(): void };
+    let pending = "";
+    stream.on("data", (chunk: Buffer) => {
+        const parts = (pending + chunk.toString("utf8")).split("\n");
+        pending = parts.pop() ?? "";
+        for (const part of parts) {
+            try {
+                const event = JSON.parse(part) as { id?: string; Actor?: { ID?: string } };
+                const id = event.Actor?.ID ?? event.id ?? "";
+                if (counts.has(id)) counts.set(id, counts.get(id)! + 1);
+            } catch {
+                // not an event
+            }
+        }
+    });
+    stream.on("error", () => undefined);
+    return { counts, stop: () => stream.destroy() };
 }
 
 /** When the cluster's containers were created: metrics lines before it belong to an earlier deployment. */
@@ -86,7 +105,9 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
     const ids = nodes.map((n) => n.id);
     const dir = checkpointDirOf(await docker.getContainer(nodes[0].id).inspect());
     const since = await createdMs(docker, nodes);
-    const before = await restartCounts(docker, nodes);
+    const starts = await countStarts(docker, ids);
+    /** Starts the chaos run made itself (heal of lose, a partitioned node whose restarts ran out). */
+    const ownStarts = new Map<string, number>();
     const startMs = Date.now();
     const elapsed = () => ((Date.now() - startMs) / 1000).toFixed(1);
     const say = (text: string) => options.say(`+${elapsed()}s ${text}`);
@@ -106,6 +127,7 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
         p.event.endMs = Date.now();
         for (const h of healed) {
             p.event.healed = h.what;
+            if (/\bstarted( again)?\b/.test(h.what)) ownStarts.set(p.node.id, (ownStarts.get(p.node.id) ?? 0) + 1);
             say(`fault ${p.fault.index} healed: ${p.record!.kind} ${who(p.node)}: ${h.what}`);
         }
         for (const f of failed) {
@@ -173,8 +195,13 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
     const perNode: LogLine[][] = await Promise.all(snap.nodes.map((n) => readLogs(docker, n)));
     const logs = mergeByTime(perNode).filter((l) => timeMs(l) >= since);
     const metrics: MetricsLine[] = (await readMetrics(docker, ids, dir)).filter((m) => m.time * 1000 >= since);
-    const after = await restartCounts(docker, nodes);
-    const restarts: NodeRestarts[] = nodes.map((n) => ({ node: n.node, rank: n.rank, before: before.get(n.id) ?? 0, after: after.get(n.id) ?? 0 }));
+    starts.stop();
+    const restarts: NodeRestarts[] = nodes.map((n) => ({
+        node: n.node,
+        rank: n.rank,
+        before: 0,
+        after: Math.max(0, (starts.counts.get(n.id) ?? 0) - (ownStarts.get(n.id) ?? 0)),
+    }));
     const result = snap.nodes.map((n) => n.facts.result).find((r) => r !== undefined);
     const verdict = { status: snap.verdict.status, text: verdictText(snap.verdict) };
     const analysis = analyse({
