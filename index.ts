@@ -1,5 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkStackConfig, DdpCluster, DdpClusterArgs, DdpConfigError, defaultOwner, hostReading, PropertyError } from "./components";
+import {
+    checkKubernetesStack,
+    checkStackConfig,
+    DdpCluster,
+    DdpClusterArgs,
+    DdpConfigError,
+    DdpKubernetesJob,
+    DdpKubernetesJobArgs,
+    defaultOwner,
+    hostReading,
+    PropertyError,
+    readStackConfig,
+    readTarget,
+    targetProblems,
+} from "./components";
 
 // Which config keys are secret: the SDK's own test (marked internal, so absent from its typings), the one way to know
 // without reading every value as an Output.
@@ -18,29 +32,47 @@ const secretErrors: PropertyError[] = secretKeys
     .filter((key) => key !== "env")
     .map((key) => ({ propertyPath: key, reason: `${key} is a secret, which only env may hold (its values stay secret in the containers)` }));
 
+// Where the cluster runs: docker (this host, DdpCluster) or kubernetes (a cluster, DdpKubernetesJob).
+const targetRead = readTarget(config.get("target"));
+export const target = targetRead.ok ? targetRead.target : "docker";
+const targetErrors = targetRead.ok ? [] : [targetRead.error];
+
 // Stack config is checked here first, so that errors name the keys as the user wrote them (`ddpsim:nodes`).
 const owner = config.get("owner") ?? defaultOwner();
-const checked = checkStackConfig({
+const check = {
     namespace,
     stack: pulumi.getStack(),
-    get: (key) => config.get(key),
+    get: (key: string) => config.get(key),
     presentKeys,
     baseDir: process.cwd(),
-    options: hostReading(config.get("dockerHost"), { owner, project: namespace, stack: pulumi.getStack(), name: "ddp" }),
-    extraErrors: secretErrors,
-});
+};
+const checked =
+    target === "kubernetes"
+        ? checkKubernetesStack({ ...check, extraErrors: [...targetErrors, ...secretErrors] })
+        : checkStackConfig({
+              ...check,
+              options: hostReading(config.get("dockerHost"), { owner, project: namespace, stack: pulumi.getStack(), name: "ddp" }),
+              extraErrors: [...targetErrors, ...secretErrors, ...targetProblems("docker", readStackConfig(check.get).args)],
+          });
 if (!checked.ok) throw new DdpConfigError(checked.message, checked.errors);
 
-const args = checked.args as DdpClusterArgs;
+const args = { ...checked.args } as DdpClusterArgs & DdpKubernetesJobArgs;
 if (secretKeys.includes("env") && args.env !== undefined) {
     args.env = Object.fromEntries(Object.entries(args.env).map(([name, value]) => [name, pulumi.secret(value)]));
 }
-const cluster = new DdpCluster("ddp", args);
+const cluster = target === "kubernetes" ? undefined : new DdpCluster("ddp", args);
+const job = target === "kubernetes" ? new DdpKubernetesJob("ddp", args) : undefined;
+const both = (cluster ?? job)!;
 
-export const networkName = cluster.networkName;
-export const masterEndpoint = cluster.masterEndpoint;
-export const nodes = cluster.nodes;
-export const containerNames = cluster.containerNames;
-export const checkpointVolumeName = cluster.checkpointVolumeName;
-export const logsCommand = cluster.logsCommand;
-export const interconnect = cluster.interconnect;
+export const masterEndpoint = both.masterEndpoint;
+export const nodes = both.nodes as pulumi.Output<object[]>;
+export const checkpointVolumeName = both.checkpointVolumeName;
+export const logsCommand = both.logsCommand;
+// Docker only
+export const networkName = cluster?.networkName;
+export const containerNames = cluster?.containerNames;
+export const interconnect = cluster?.interconnect;
+// Kubernetes only
+export const jobName = job?.jobName;
+export const serviceName = job?.serviceName;
+export const kubernetesNamespace = job?.namespace;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DdpClusterArgs } from "./ddpClusterArgs";
 import { DdpConfigError } from "./configError";
+import { prepareCodeLayer } from "./codeLayer";
 import { containerArgs, labelList } from "./dockerNode";
 import { claimGpus } from "./gpuClaims";
 import { contentTag, dockerHostOf, hostReading } from "./hostReading";
@@ -72,8 +73,15 @@ export class DdpCluster extends pulumi.ComponentResource {
             raw.env = Object.fromEntries(Object.entries(args.env).map(([k, v]) => [k, typeof v === "string" ? v : INPUT_VALUE]));
         }
         const owner = typeof args.owner === "string" && args.owner !== "" ? args.owner : defaultOwner();
+        if (pulumi.Output.isInstance(args.image) && args.codeMode === "image") {
+            const problem = {
+                propertyPath: "codeMode",
+                reason: 'codeMode "image" needs image as a plain string (the code layer is tagged by its base), got an Output',
+            };
+            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [problem]), [problem]);
+        }
         const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), name };
-        const reading = hostReading(args.dockerHost, identity, !pulumi.Output.isInstance(args.image));
+        const reading = hostReading(args.dockerHost, identity, { image: !pulumi.Output.isInstance(args.image), gpuRuntime: true });
         const result = resolveClusterSpec(raw, process.cwd(), reading);
         if (!result.ok) throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, result.errors), result.errors);
         return planCluster(result.spec, identity);
@@ -107,7 +115,7 @@ export class DdpCluster extends pulumi.ComponentResource {
             { name: plan.checkpointVolumeName, labels: labelList(plan.labels) },
             { ...child, retainOnDelete: spec.retainCheckpoints },
         );
-        const image = this.declareImage(name, plan, args, child);
+        const image = this.declareCodeLayer(name, plan, this.declareImage(name, plan, args, child), child);
 
         // One deployment of the nodes: new whenever their containers are (a config or image change, or an up after
         // destroy), so that a verdict of an earlier run never stops this one.
@@ -165,6 +173,31 @@ export class DdpCluster extends pulumi.ComponentResource {
             logsCommand: this.logsCommand,
             interconnect: this.interconnect,
         });
+    }
+
+    /**
+     * `codeMode: "image"`: the code as a layer on top of the image (components/codeLayer.ts); the nodes run that.
+     * The layer's tag is derived from the content of the code and of the base, so it is what the containers name.
+     */
+    private declareCodeLayer(
+        name: string,
+        plan: ClusterPlan,
+        base: pulumi.Output<string>,
+        child: pulumi.CustomResourceOptions,
+    ): pulumi.Output<string> {
+        const spec = plan.spec;
+        if (spec.codeMode !== "image") return base;
+        const baseName = spec.imageMode === "build" ? `${spec.image}-${contentTag(spec.imageContext, plan.namePrefix)}` : spec.image;
+        const layer = prepareCodeLayer(spec.codeDir, baseName, spec.imageId ?? baseName);
+        return new docker.RemoteImage(
+            `${name}-code`,
+            {
+                name: base.apply(() => layer.tag),
+                build: { context: layer.context, dockerfile: "Dockerfile", buildArgs: { BASE: baseName } },
+                keepLocally: true,
+            },
+            child,
+        ).name;
     }
 
     /**

@@ -25,6 +25,12 @@ export interface DdpClusterArgs {
     imageDockerfile?: string;
     /** Host folder of the training code, mounted read-only at /code and put on PYTHONPATH. @default this package's training/ */
     codeDir?: string;
+    /**
+     * How the code reaches the nodes: "mount" bind-mounts codeDir read-only (edit and rerun), "image" copies it into
+     * an image layer on top of `image`, tagged by its content, so that a preview from another checkout (a CI runner)
+     * shows changes only when the code or the config changed. @default "mount"
+     */
+    codeMode?: string;
     /** Script that torchrun starts, relative to codeDir. @default "train_ddp.py" */
     script?: string;
     /** A module that torchrun starts as `python -m module` (instead of script), found in codeDir. @default none */

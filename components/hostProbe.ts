@@ -5,7 +5,7 @@
  * stack program and the component both ask.
  */
 import { execFileSync, spawnSync } from "child_process";
-import { dockerSocketPath, isLocalDockerHost, localGpuPool, LocalGpuProbe } from "./plan/gpuPool";
+import { dockerSocketPath, isLocalDockerHost, localGpuPool, LocalGpuProbe, nvidiaRuntimeProblem } from "./plan/gpuPool";
 
 /** The readings, replaceable in tests. Each throws an Error whose message says what went wrong. */
 export interface HostCommands {
@@ -61,6 +61,17 @@ function dockerGet(socketPath: string, apiPath: string): unknown {
 }
 
 const GPU_LABEL = "ddpsim.gpus";
+
+/** Why the engine cannot run GPU containers, or undefined when it can, or cannot be asked (it is not running). */
+export function gpuRuntimeProblem(dockerHost: string | undefined, commands: HostCommands = hostCommands): string | undefined {
+    let info: unknown;
+    try {
+        info = commands.dockerInfo(dockerSocketPath(dockerHost));
+    } catch {
+        return undefined;
+    }
+    return nvidiaRuntimeProblem(info);
+}
 
 /** A local image's id, or why it cannot be used; undefined when the engine cannot be asked (it is not running). */
 export function localImage(

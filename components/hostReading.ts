@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterLabels, localImage, probeLocalGpus } from "./hostProbe";
+import { ClusterLabels, gpuRuntimeProblem, localImage, probeLocalGpus } from "./hostProbe";
 import { ClusterIdentity, isLocalDockerHost, ResolveOptions } from "./plan";
 
 /** The Docker host a cluster uses: its `dockerHost` argument, else `docker:host` config, else DOCKER_HOST, else local. */
@@ -19,7 +19,8 @@ export function dockerHostOf(dockerHost: string | undefined): string {
 export function hostReading(
     dockerHostArg: string | undefined,
     identity: ClusterIdentity,
-    probeImage = true,
+    /** What to ask the engine beyond GPUs and folders: a file written for another host (an export) asks neither. */
+    ask: { image: boolean; gpuRuntime: boolean } = { image: true, gpuRuntime: true },
 ): ResolveOptions {
     const dockerHost = dockerHostOf(dockerHostArg);
     const self: ClusterLabels = { owner: identity.owner, project: identity.project, stack: identity.stack, cluster: identity.name };
@@ -29,13 +30,15 @@ export function hostReading(
         ...(local
             ? {
                   pathExists: (dir: string) => fs.existsSync(dir) && fs.statSync(dir).isDirectory(),
-                  ...(probeImage ? { localImage: (name: string) => localImage(dockerHost === "" ? undefined : dockerHost, name) } : {}),
+                  ...(ask.gpuRuntime ? { gpuRuntimeProblem: () => gpuRuntimeProblem(dockerHost === "" ? undefined : dockerHost) } : {}),
+                  ...(ask.image ? { localImage: (name: string) => localImage(dockerHost === "" ? undefined : dockerHost, name) } : {}),
               }
             : {}),
     };
 }
 
-const SKIPPED = new Set([".git", "node_modules", "__pycache__", ".pulumi", ".venv"]);
+/** Folders never part of code or a build context's content: version control, dependencies, caches. */
+export const SKIPPED = new Set([".git", "node_modules", "__pycache__", ".pulumi", ".venv", ".ddpsim"]);
 
 /** sha256 over every file of a folder (relative paths and contents, in order), skipping VCS and cache folders. */
 export function folderHash(dir: string): string {

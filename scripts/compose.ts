@@ -7,11 +7,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { checkStackConfig, ClusterPlan, planCluster, PropertyError } from "../components/plan";
+import { checkStackConfig, ClusterPlan, planCluster, PropertyError, readStackConfig } from "../components/plan";
+import { readTarget, targetProblems } from "../components/targets/targetKeys";
 import { hostReading } from "../components/hostReading";
 import { defaultOwner } from "../components/owner";
 import { suggestedProjectName, writeComposeFile } from "../components/targets/compose";
 import { runMain } from "./runMain";
+import { runExport } from "./stackFileArgs";
 
 /** The cluster's resource name in the stack program (index.ts). */
 export const STACK_CLUSTER_NAME = "ddp";
@@ -34,8 +36,11 @@ function asText(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** Reads Pulumi.yaml's defaults and the stack's config file, as `pulumi config` would give them to the program. */
-export function readStackFiles(projectDir: string, stack: string, configFile?: string): StackFiles {
+/**
+ * Reads Pulumi.yaml's defaults and the stack's config file, as `pulumi config` would give them to the program.
+ * `holder` names what is written (a secret is refused, since it would stand there in clear text).
+ */
+export function readStackFiles(projectDir: string, stack: string, configFile?: string, holder = "a Compose file"): StackFiles {
     const projectFile = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {};
     const project = String(projectFile.name);
     const file = configFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
@@ -54,13 +59,23 @@ export function readStackFiles(projectDir: string, stack: string, configFile?: s
         const bare = key.slice(project.length + 1);
         presentKeys.push(bare);
         if (value !== null && typeof value === "object" && "secure" in value) {
-            errors.push({ propertyPath: bare, reason: `${bare} is a secret, which a Compose file cannot hold` });
+            errors.push({ propertyPath: bare, reason: `${bare} is a secret, which ${holder} cannot hold` });
             continue;
         }
         config[bare] = asText(value);
     }
     const dockerHost = (stackFile.config ?? {})["docker:host"] ?? process.env.DOCKER_HOST;
     return { project, stack, config, presentKeys, errors, source: path.relative(projectDir, file) || file, dockerHost };
+}
+
+/** A Compose file runs on Docker: a kubernetes stack, or a Kubernetes key, is refused as the stack program refuses it. */
+function composeTargetErrors(files: StackFiles): PropertyError[] {
+    const target = readTarget(files.config.target);
+    if (!target.ok) return [target.error];
+    if (target.target === "kubernetes") {
+        return [{ propertyPath: "target", reason: 'target is "kubernetes", and a Compose file runs on Docker: export this stack with npm run manifests, got "kubernetes"' }];
+    }
+    return targetProblems("docker", readStackConfig((key) => files.config[key]).args);
 }
 
 /** Checks and plans a stack exactly as the stack program does; relative folders resolve against `projectDir`. */
@@ -77,69 +92,43 @@ export function planStack(
         get: (key) => files.config[key],
         presentKeys: files.presentKeys,
         baseDir: projectDir,
-        options: hostReading(files.dockerHost, identity),
-        extraErrors: files.errors,
+        // A Compose file may run on another host: this one's images and GPU runtime are not its business.
+        options: hostReading(files.dockerHost, identity, { image: false, gpuRuntime: false }),
+        extraErrors: [...composeTargetErrors(files), ...files.errors],
     });
     if (!checked.ok) return checked;
+    if (checked.spec.codeMode === "image") {
+        const errors = [{
+            propertyPath: `${files.project}:codeMode`,
+            reason:
+                `${files.project}:codeMode "image" builds the code layer through Pulumi; a Compose file bind-mounts codeDir: ` +
+                `export with codeMode "mount" (or put the code in your image and point codeDir at an empty folder)`,
+        }];
+        return { ok: false, errors, message: `Invalid stack config for stack "${files.stack}":\n  - ${errors[0].reason}` };
+    }
     const plan = planCluster(checked.spec, identity);
     return { ok: true, plan };
 }
 
-interface Options {
-    stack: string;
-    out: string;
-    name: string;
-    projectDir: string;
-    configFile?: string;
-}
-
-function parseArgs(argv: string[]): Options {
-    // `npm run` starts scripts in the package folder; paths given on the command line are the caller's.
-    const callerDir = process.env.INIT_CWD ?? process.cwd();
-    const options: Options = { stack: "dev", out: "docker-compose.yml", name: STACK_CLUSTER_NAME, projectDir: process.cwd() };
-    const flags: Record<string, (v: string) => void> = {
-        "--stack": (v) => (options.stack = v),
-        "--out": (v) => (options.out = path.resolve(callerDir, v)),
-        "--name": (v) => (options.name = v),
-        "--project-dir": (v) => (options.projectDir = path.resolve(callerDir, v)),
-        "--config-file": (v) => (options.configFile = path.resolve(callerDir, v)),
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const eq = argv[i].indexOf("=");
-        const flag = eq > 0 ? argv[i].slice(0, eq) : argv[i];
-        const value = eq > 0 ? argv[i].slice(eq + 1) : argv[++i];
-        const set = flags[flag];
-        if (set === undefined || value === undefined) {
-            throw new Error(`usage: npm run compose -- ${Object.keys(flags).map((f) => `[${f} VALUE]`).join(" ")}`);
-        }
-        set(value);
-    }
-    return options;
-}
-
 /** The command line; returns the exit code. */
 export function main(argv: string[], log: (line: string) => void = console.log, warn = console.error): number {
-    let options: Options;
-    try {
-        options = parseArgs(argv);
-    } catch (err) {
-        warn((err as Error).message);
-        return 2;
-    }
-    const files = readStackFiles(options.projectDir, options.stack, options.configFile);
-    const planned = planStack(files, options.projectDir, options.name);
-    if (!planned.ok) {
-        warn(planned.message);
-        return 1;
-    }
-    const out = path.resolve(options.out);
-    const document = writeComposeFile(planned.plan, out, files.source);
-    const project = suggestedProjectName(planned.plan);
-    const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), out);
-    const shown = relative === "" || relative.startsWith("..") ? out : relative;
-    log(`wrote ${shown}: ${Object.keys(document.services).join(", ")}`);
-    log(`run it with: docker-compose -p ${project} -f ${shown} up -d`);
-    return 0;
+    const command = { name: "compose", what: "writes the stack's cluster as a docker-compose.yml, from the same plan as the stack program", defaultOut: "docker-compose.yml" };
+    return runExport(argv, command, log, warn, (options) => {
+        const files = readStackFiles(options.projectDir, options.stack, options.configFile);
+        const planned = planStack(files, options.projectDir, options.name);
+        if (!planned.ok) {
+            warn(planned.message);
+            return 1;
+        }
+        const out = path.resolve(options.out);
+        const document = writeComposeFile(planned.plan, out, files.source);
+        const project = suggestedProjectName(planned.plan);
+        const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), out);
+        const shown = relative === "" || relative.startsWith("..") ? out : relative;
+        log(`wrote ${shown}: ${Object.keys(document.services).join(", ")}`);
+        log(`run it with: docker-compose -p ${project} -f ${shown} up -d`);
+        return 0;
+    });
 }
 
 if (require.main === module) runMain(main);

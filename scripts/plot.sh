@@ -4,6 +4,7 @@
 #   npm run plot -- --volume <checkpoint volume> [--out run.png] [--image ddpsim-cpu:latest] [--title TEXT]
 #   npm run plot -- --metrics path/to/metrics.jsonl [--out run.png]
 # The volume is mounted read-only; the PNG is written on the host, owned by the caller.
+case "${1:-}" in -h|--help) sed -n '2,/^set -/{/^set -/!s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # `npm run` starts in the package folder; relative paths on the command line are the caller's.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a Docker engine available on a Debian machine: installs docker.io (and debootstrap, which builds
 # the CPU image, and docker-compose, which runs the Compose export) when missing, starts dockerd when it is not running, and waits for it, bounded.
+case "${1:-}" in -h|--help) sed -n '2,/^set -/{/^set -/!s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 set -euo pipefail
 wait_seconds="${DOCKER_WAIT_SECONDS:-60}"
 

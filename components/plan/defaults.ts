@@ -4,6 +4,7 @@ export const DEFAULTS = {
     gpusPerNode: 0,
     gpuSharing: false,
     imageMode: "local",
+    codeMode: "mount",
     image: "ddpsim-cpu:latest",
     imageContext: "training",
     imageDockerfile: "Dockerfile",

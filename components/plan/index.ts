@@ -6,6 +6,7 @@ export * from "./gpuPool";
 export * from "./interconnect";
 export * from "./names";
 export * from "./launch";
+export * from "./ncclSockets";
 export * from "./plan";
 export * from "./stackConfig";
 export * from "./torchrunArgs";

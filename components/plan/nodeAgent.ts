@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ShapingConfig } from "./interconnect";
+import { NcclSocketDefaults } from "./ncclSockets";
 
 /** The node agent's source (training/node_agent.py), run by every node as `python3 -c <source> <config> <command...>`. */
 export function nodeAgentSource(trainingDir: string): string {
@@ -18,6 +19,8 @@ export interface NodeAgentConfig {
     shaping?: ShapingConfig;
     /** After shaping (as root), the user torchrun runs as; "@workspace" is the working directory's owner. */
     runAs?: string;
+    /** NCCL socket settings for a GPU node, applied when it sees enough CPUs and its env does not set them. */
+    ncclSockets?: NcclSocketDefaults;
 }
 
 /** The container command: the agent, its config as JSON, then the command it supervises (never re-parsed). */

@@ -3,8 +3,9 @@ import { allocateGpus } from "./gpus";
 import { nodeCapabilities, shapingConfig } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
+import { ncclSocketDefaults } from "./ncclSockets";
 import { agentCommand, nodeAgentSource } from "./nodeAgent";
-import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodePlan } from "./types";
+import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodeNaming, NodePlan } from "./types";
 import { packageTrainingDir } from "./validate";
 
 export const LABEL_PREFIX = "ddpsim";
@@ -24,7 +25,10 @@ function nodeAgent(): string {
 /** The run volume is both the working directory and the checkpoint directory; the code is read-only. */
 function mountsOf(spec: ClusterSpec, runVolumeName: string): MountPlan[] {
     const mounts: MountPlan[] = [
-        { type: "bind", source: spec.codeDir, target: CONTAINER_PATHS.code, readOnly: true },
+        // codeMode "image": the code is in the image (a layer built from codeDir), nothing of the host is mounted.
+        ...(spec.codeMode === "mount"
+            ? [{ type: "bind" as const, source: spec.codeDir, target: CONTAINER_PATHS.code, readOnly: true }]
+            : []),
         { type: "volume", source: runVolumeName, target: CONTAINER_PATHS.workspace, readOnly: false },
         { type: "volume", source: runVolumeName, target: CONTAINER_PATHS.checkpoints, readOnly: false },
     ];
@@ -70,11 +74,21 @@ function runContract(spec: ClusterSpec, identity: ClusterIdentity, rank: number,
     };
 }
 
+/** The Docker targets' node names: `<name>-node-<rank>` on the cluster's own network, host name and alias alike. */
+export function dockerNaming(spec: ClusterSpec, identity: ClusterIdentity): NodeNaming {
+    const host = (rank: number) => hostLabel(identity.name, nodeName(rank, spec.nodes));
+    return { hostname: host, address: host };
+}
+
 /** Turns a validated spec into everything the cluster declares, one entry per node. Pure. */
-export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): ClusterPlan {
+export function planCluster(
+    spec: ClusterSpec,
+    identity: ClusterIdentity,
+    naming: NodeNaming = dockerNaming(spec, identity),
+): ClusterPlan {
     const tag = identityTag(identity.owner, identity.project, identity.stack, identity.name);
     const namePrefix = dockerName(identity.project, identity.stack, identity.name, tag);
-    const masterHost = hostLabel(identity.name, nodeName(0, spec.nodes));
+    const masterHost = naming.address(0);
     const masterEndpoint = `${masterHost}:${spec.masterPort}`;
     const rendezvousId = namePrefix;
     const checkpointVolumeName = spec.checkpointVolumeName ?? `${namePrefix}-checkpoints`;
@@ -87,6 +101,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
     const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId);
     const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
     const capabilities = nodeCapabilities(spec.interconnect, spec.user);
+    const nccl = ncclSocketDefaults(spec.gpusPerNode);
     // A shaped node starts as root (tc needs it); its agent then runs torchrun as `user`, or as the owner of the
     // working directory (the image's own user in ddpsim's images, whose folders a fresh volume inherits).
     const containerUser = shaping !== undefined ? "0:0" : spec.user;
@@ -95,7 +110,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
 
     const nodes: NodePlan[] = gpus.map((gpuIds, rank) => {
         const name = nodeName(rank, spec.nodes);
-        const hostname = hostLabel(identity.name, name);
+        const hostname = naming.hostname(rank);
         return {
             rank,
             role: rank === 0 ? "master" : "worker",
@@ -125,6 +140,7 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
                     failFastRepeats: spec.failFastRepeats,
                     ...(shaping !== undefined ? { shaping } : {}),
                     ...(shaping !== undefined ? { runAs: spec.user ?? RUN_AS_WORKSPACE_OWNER } : {}),
+                    ...(nccl !== undefined ? { ncclSockets: nccl } : {}),
                 },
                 torchrun,
             ),
@@ -163,8 +179,10 @@ export function planCluster(spec: ClusterSpec, identity: ClusterIdentity): Clust
 
 /** A short digest of everything the nodes are; it changes exactly when their containers would change. */
 export function planFingerprint(plan: ClusterPlan): string {
-    // FNV-1a over the JSON: a change detector, not a security measure.
-    const text = JSON.stringify(plan.nodes);
+    // FNV-1a over the JSON: a change detector, not a security measure. The container policy that is not per node
+    // (shm, restarts, grace, healthcheck) is part of it too; resource options (retainCheckpoints) are not.
+    const { shmSizeMb, restartRetries, stopGraceSeconds } = plan.spec;
+    const text = JSON.stringify([plan.nodes, shmSizeMb, restartRetries, stopGraceSeconds, plan.masterHealthcheck]);
     let hash = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) {
         hash ^= text.charCodeAt(i);

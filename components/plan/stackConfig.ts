@@ -13,6 +13,7 @@ export const STACK_CONFIG_KEYS = {
     imageContext: "string",
     imageDockerfile: "string",
     codeDir: "string",
+    codeMode: "string",
     script: "string",
     module: "string",
     scriptArgs: "list",
@@ -42,6 +43,16 @@ export const STACK_CONFIG_KEYS = {
     linkJitterMs: "number",
     linkLossPercent: "number",
     env: "map",
+    // Where the cluster runs (components/targets/targetKeys.ts), and the keys of the Kubernetes target alone.
+    target: "string",
+    namespace: "string",
+    imagePullSecrets: "list",
+    nodeSelector: "map",
+    tolerations: "list",
+    serviceAccountName: "string",
+    checkpointStorageClass: "string",
+    checkpointSize: "string",
+    checkpointAccessMode: "string",
 } as const;
 
 export type StackConfigKey = keyof typeof STACK_CONFIG_KEYS;

@@ -4,6 +4,10 @@ import { InterconnectPlan } from "./interconnect";
 export type ImageMode = "registry" | "build" | "local";
 export const IMAGE_MODES: readonly ImageMode[] = ["registry", "build", "local"];
 
+/** How the code reaches the nodes: bind-mounted from the host, or in an image layer built from codeDir. */
+export type CodeMode = "mount" | "image";
+export const CODE_MODES: readonly CodeMode[] = ["mount", "image"];
+
 /** The cluster description after defaults are applied and validation passed. */
 export interface ClusterSpec {
     nodes: number;
@@ -21,8 +25,10 @@ export interface ClusterSpec {
     imageContext: string;
     /** Dockerfile path relative to imageContext. */
     imageDockerfile: string;
-    /** Absolute host path of the training code, bind-mounted read-only at /code. */
+    /** Absolute host path of the training code, at /code in every node (read-only). */
     codeDir: string;
+    /** "mount": codeDir bind-mounted (edit and rerun); "image": copied into an image layer tagged by its content. */
+    codeMode: CodeMode;
     /** The script torchrun starts, relative to /code (or absolute inside the image). */
     script: string;
     /** A module torchrun starts as `python -m module` instead of `script`. */
@@ -63,6 +69,18 @@ export interface ClusterSpec {
     env: Record<string, string>;
     /** The link between nodes: a preset merged with explicit overrides. */
     interconnect: InterconnectPlan;
+}
+
+/**
+ * How a target names its nodes. The default (the Docker targets') gives every cluster its own network, on which node
+ * `rank` is `<name>-node-<rank>`, zero-padded past ten nodes; a target whose nodes live in a shared name space (a
+ * Kubernetes namespace) gives its own names.
+ */
+export interface NodeNaming {
+    /** The host name node `rank` has: DDPSIM_NODE, the node agent's name, the `ddpsim.node` label. */
+    hostname(rank: number): string;
+    /** Where the other nodes reach node `rank`; the master's is MASTER_ADDR and the rendezvous endpoint's host. */
+    address(rank: number): string;
 }
 
 /** Whose cluster it is and where it lives; together these make every Docker name unique on one host. */

@@ -4,7 +4,7 @@ import { gpuPoolProblem } from "./gpus";
 import { AUTO_GPU_POOL, LocalGpuProbe } from "./gpuPool";
 import { INTERCONNECT_PRESET_NAMES, InterconnectPreset, LINK_KEYS, LinkSpec, resolveInterconnect } from "./interconnect";
 import { scriptArgsSetting, torchrunArgsProblems } from "./torchrunArgs";
-import { ClusterSpec, IMAGE_MODES, ImageMode, PropertyError } from "./types";
+import { ClusterSpec, CODE_MODES, CodeMode, IMAGE_MODES, ImageMode, PropertyError } from "./types";
 
 /**
  * The arguments as they arrive, from TypeScript, another Pulumi language or stack config: anything may be
@@ -25,6 +25,10 @@ export interface ResolveOptions {
     /** Whether a host folder exists, when the Docker host is this machine; without it folders are not checked. */
     pathExists?: (absolutePath: string) => boolean;
     /**
+     * Why the Docker host cannot run GPU containers (no nvidia runtime), or undefined when it can or cannot be asked.
+     */
+    gpuRuntimeProblem?: () => string | undefined;
+    /**
      * A local image's id (imageMode "local"), or why it cannot be used; undefined when the engine cannot be asked.
      * Without it, images are referenced by name.
      */
@@ -32,6 +36,8 @@ export interface ResolveOptions {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A GPU as nvidia-smi and Docker's device requests name it: an index, or a GPU / MIG UUID. */
+const GPU_ID = /^(\d+|GPU-[0-9A-Fa-f-]+|MIG-[0-9A-Za-z/-]+)$/;
 const USER_SPEC = /^([a-z_][a-z0-9_.-]*|\d+)(:([a-z_][a-z0-9_.-]*|\d+))?$/i;
 /** [registry[:port]/]path[:tag][@digest], lower-case path components, as Docker's reference grammar has it. */
 const IMAGE_REFERENCE =
@@ -49,7 +55,8 @@ export function systemPath(absolute: string): string | undefined {
     return absolute.endsWith("docker.sock") ? `the Docker socket ${absolute}` : `inside the system folder ${prefix}`;
 }
 
-function show(value: unknown): string {
+/** A value as an error message quotes it. */
+export function show(value: unknown): string {
     if (typeof value === "string") return JSON.stringify(value);
     if (value === undefined) return "undefined";
     try {
@@ -60,7 +67,7 @@ function show(value: unknown): string {
 }
 
 /** Collects errors while reading fields, so that all problems are reported at once. */
-class FieldReader {
+export class FieldReader {
     readonly errors: PropertyError[] = [];
 
     constructor(private readonly raw: RawClusterArgs) {}
@@ -191,10 +198,15 @@ export function resolveClusterSpec(
     if (gpuIds?.includes(AUTO_GPU_POOL)) {
         read.fail("gpuIds", `must be ["${AUTO_GPU_POOL}"] alone (this machine's GPUs) or a list of GPU ids`);
         gpuIds = undefined;
+    } else if (gpuIds?.some((id) => !GPU_ID.test(id))) {
+        const bad = gpuIds.filter((id) => !GPU_ID.test(id));
+        read.fail("gpuIds", `must list GPU indexes (0, 1, ...) or UUIDs (GPU-..., MIG-...), not ${bad.map((b) => JSON.stringify(b)).join(", ")}`);
+        gpuIds = undefined;
     }
     const gpuSharing = read.boolean("gpuSharing", DEFAULTS.gpuSharing);
     const procsPerNode = read.integer("procsPerNode", Math.max(gpusPerNode, 1), 1, LIMITS.maxGpusPerNode);
     const imageMode: ImageMode = read.oneOf("imageMode", DEFAULTS.imageMode, IMAGE_MODES);
+    const codeMode: CodeMode = read.oneOf("codeMode", DEFAULTS.codeMode, CODE_MODES);
     const image = read.nonEmptyString("image", DEFAULTS.image) ?? DEFAULTS.image;
     const imageContext = read.nonEmptyString("imageContext", undefined);
     const imageDockerfile = read.nonEmptyString("imageDockerfile", DEFAULTS.imageDockerfile) ?? DEFAULTS.imageDockerfile;
@@ -245,6 +257,13 @@ export function resolveClusterSpec(
 
     if (gpusPerNode > 0 && raw.procsPerNode !== undefined && procsPerNode > gpusPerNode) {
         read.fail("procsPerNode", `must not exceed gpusPerNode (${gpusPerNode}): NCCL refuses two ranks on one GPU of a node`);
+    }
+    const runtimeProblem = gpusPerNode > 0 ? options.gpuRuntimeProblem?.() : undefined;
+    if (runtimeProblem !== undefined) {
+        read.fail(
+            "gpusPerNode",
+            `asks for GPUs, but ${runtimeProblem}; or train on CPU: set gpusPerNode to 0 (the cpu stack: STACK=cpu npm run up)`,
+        );
     }
     let autoProbe: LocalGpuProbe | undefined;
     if (autoPool && gpusPerNode > 0) {
@@ -335,6 +354,7 @@ export function resolveClusterSpec(
             imageContext: imageContext === undefined ? packageTrainingDir() : absolute(imageContext),
             imageDockerfile,
             codeDir: codeDir === undefined ? packageTrainingDir() : absolute(codeDir),
+            codeMode,
             script,
             module,
             scriptArgs,

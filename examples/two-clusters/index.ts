@@ -4,15 +4,17 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DdpCluster, packageTrainingDir } from "ddpsim";
+import { DdpCluster, defaultOwner, identityTag, packageTrainingDir } from "ddpsim";
 
 const config = new pulumi.Config();
 const image = config.get("image") ?? "ddpsim-cpu:latest";
 const steps = config.getNumber("steps") ?? 100;
 
 // DdpCluster takes the dataset volume by name (a plain string: it decides the mounts), so the name is chosen here,
-// unique per project and stack, and the volume is declared with it.
-const datasetVolumeName = `${pulumi.getProject()}-${pulumi.getStack()}-dataset`;
+// unique per owner, project and stack (as ddpsim's own names are), and the volume is declared with it.
+const owner = defaultOwner();
+const datasetVolumeName =
+    `${pulumi.getProject()}-${pulumi.getStack()}-dataset-` + identityTag(owner, pulumi.getProject(), pulumi.getStack(), "dataset");
 const labels = [
     { label: "ddpsim.project", value: pulumi.getProject() },
     { label: "ddpsim.stack", value: pulumi.getStack() },
@@ -28,6 +30,8 @@ const prepare = new docker.Container("prepare-dataset", {
         { type: "bind", source: packageTrainingDir(), target: "/workspace", readOnly: true },
         { type: "volume", source: dataset.name, target: "/data" },
     ],
+    // root: the fresh volume's folder belongs to root, and the CPU image's default user is not root.
+    user: "0:0",
     attach: true,
     logs: true,
     mustRun: false,

@@ -218,6 +218,25 @@ describe("the stack on a real Docker engine (CPU image)", function () {
         assert.strictEqual(result.checksum, reference.checksum);
     });
 
+    it("holds the whole stopGraceSeconds on destroy: a checkpoint that takes 40 s is written (torchrun alone kills at 30 s)", async () => {
+        const stack = newStack("grace");
+        const slow = ["--steps", "200", "--checkpoint-every", "1000", "--step-sleep", "0.2", "--debug-slow-checkpoint", "40"];
+        const up = await upOrFail(stack, devOnCpu({ "ddpsim:stopGraceSeconds": 75, "ddpsim:scriptArgs": slow }));
+        const volume = up.outputs.checkpointVolumeName;
+        const [master] = up.outputs.containerNames;
+        await waitForStep(volume, 5);
+        const started = Date.now();
+        await destroy(stack); // stops every node with its destroyGraceSeconds (75), as pulumi destroy does
+        const seconds = (Date.now() - started) / 1000;
+        console.log(`      figure: destroy took ${seconds.toFixed(1)} s with a 40 s checkpoint write`);
+        const stopped = (await volumeFiles(volume)).filter((f) => /^ckpt-step\d+\.pt$/.test(f));
+        assert.strictEqual(stopped.length, 1, `one checkpoint, the stop's: ${stopped}`);
+        assert.ok(seconds >= 40, `destroy returned after ${seconds} s: the checkpoint could not have been written`);
+        const metrics = await metricsOf(volume);
+        assert.strictEqual(stopped[0], `ckpt-step${String(metrics[metrics.length - 1].step).padStart(8, "0")}.pt`);
+        assert.ok(!(await stackObjects(PROJECT, stack)).containers.some((c) => c.Names.includes(`/${master}`)));
+    });
+
     it("creates nothing on the engine for an invalid stack config", async () => {
         const stack = newStack("invalid");
         const up = await upStack(stack, devOnCpu({ "ddpsim:nodes": 0, "ddpsim:masterPort": 70000 }));

@@ -9,6 +9,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { defaultOwner, identityTag } from "../../components";
+
+/** The stack's Compose names: project, stack, cluster and a hash of the owner, as the component names them. */
+const prefixOf = (stack: string) => `ddpsim-${stack}-ddp-${identityTag(defaultOwner(), "ddpsim", stack, "ddp")}`;
 import { parse } from "yaml";
 import { docker, stackObjects } from "../support/dockerHarness";
 import {
@@ -79,7 +83,7 @@ describe("the Compose export run by docker-compose (CPU image)", function () {
         );
         const services = parse(fs.readFileSync(file, "utf8")).services;
         const names: string[] = Object.values(services).map((s: any) => s.container_name);
-        assert.deepStrictEqual(names, [`ddpsim-${stack}-ddp-node-0`, `ddpsim-${stack}-ddp-node-1`]);
+        assert.deepStrictEqual(names, [`${prefixOf(stack)}-node-0`, `${prefixOf(stack)}-node-1`]);
 
         await compose("up", "-d");
         // Compose created node 1 only once node 0's healthcheck passed (depends_on: service_healthy).
@@ -97,7 +101,7 @@ describe("the Compose export run by docker-compose (CPU image)", function () {
         assert.strictEqual(fromCompose.final_step, 20);
         assert.strictEqual(fromCompose.agree, true);
         assert.deepStrictEqual(fromCompose.rank_checksums, [fromCompose.checksum, fromCompose.checksum]);
-        const saved = await resultOf(`ddpsim-${stack}-ddp-checkpoints`);
+        const saved = await resultOf(`${prefixOf(stack)}-checkpoints`);
         assert.strictEqual(saved.checksum, fromCompose.checksum);
     });
 
@@ -106,7 +110,7 @@ describe("the Compose export run by docker-compose (CPU image)", function () {
         const png = path.join(tmp, "plots", "run.png");
         const { stdout } = await run(
             "bash",
-            ["scripts/plot.sh", "--volume", `ddpsim-${stack}-ddp-checkpoints`, "--out", png, "--image", image],
+            ["scripts/plot.sh", "--volume", `${prefixOf(stack)}-checkpoints`, "--out", png, "--image", image],
             { cwd: REPO_ROOT, timeout: 120_000 },
         );
         assert.match(stdout, /wrote \/out\/run.png: world size 2, steps 1..20, 20 logged, 0 restarts/);

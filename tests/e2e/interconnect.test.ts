@@ -13,7 +13,7 @@ const run = promisify(execFile);
 
 /** Whether the Docker host's kernel has netem: tc on a throw-away container's loopback. */
 async function kernelHasNetem(image: string): Promise<boolean> {
-    const probe = ["run", "--rm", "--network", "none", "--cap-add", "NET_ADMIN", image, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"];
+    const probe = ["run", "--rm", "--network", "none", "--user", "0", "--cap-add", "NET_ADMIN", image, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"];
     return run("docker", probe).then(
         () => true,
         (err) => {

@@ -107,12 +107,16 @@ describe("your own training code on the cluster (CPU image)", function () {
         assert.ok((await volumeFiles(volume)).includes("snapshot.pt"));
     });
 
-    it("starts a package with `module`: python -m, local imports, the checkpoint directory from the environment", async () => {
+    it("starts a package with `module` from a code layer (codeMode image): python -m, local imports, the environment", async () => {
         const { outputs, names } = await upWith("module", {
             "ddpsim:codeDir": path.join(SCRIPTS, "modpkg"),
+            "ddpsim:codeMode": "image",
             "ddpsim:module": "ddpapp.train",
             "ddpsim:scriptArgs": ["--steps", "15"],
         });
+        const node = await docker.getContainer(names[0]).inspect();
+        assert.match(node.Config.Image, /-code:[0-9a-f]{16}$/, "the code layer");
+        assert.ok(node.Mounts.every((m) => m.Type === "volume"), "no host path mounted");
         const logs = await expectSuccess(names);
         const sums = logs.map((l) => l.match(/ddpapp rank (\d) done after 15 steps, parameter sum (-?[\d.]+)/));
         assert.ok(sums.every((m) => m !== null), logs.join("\n"));

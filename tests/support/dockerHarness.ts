@@ -4,6 +4,8 @@
  * An input this harness does not translate fails loudly by name, so nothing is silently dropped.
  */
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import Docker from "dockerode";
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -17,6 +19,7 @@ const TRANSLATED: Record<string, string[]> = {
     "random:index/randomString:RandomString": ["length", "special", "upper", "lower", "numeric"],
     "random:index/randomId:RandomId": ["byteLength", "keepers"],
     "docker:index/network:Network": ["name", "driver", "labels"],
+    "docker:index/remoteImage:RemoteImage": ["name", "keepLocally", "build"],
     "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/container:Container": [
         "name", "image", "hostname", "networksAdvanced", "envs", "command", "entrypoints", "workingDir", "mounts",
@@ -110,9 +113,9 @@ function containerOptions(inputs: Inputs): Docker.ContainerCreateOptions {
                 inputs.restart === undefined
                     ? undefined
                     : { Name: inputs.restart, MaximumRetryCount: inputs.restart === "on-failure" ? inputs.maxRetryCount ?? 0 : 0 },
+            SecurityOpt: inputs.securityOpts,
             CapAdd: inputs.capabilities?.adds,
             CapDrop: inputs.capabilities?.drops,
-            SecurityOpt: inputs.securityOpts,
             DeviceRequests: deviceRequests.length > 0 ? deviceRequests : undefined,
         },
         NetworkingConfig: {
@@ -146,6 +149,39 @@ async function createContainer(inputs: Inputs): Promise<Created> {
         if (!info.State.Running) throw new Error(`container ${inputs.name} is not running (mustRun)`);
     }
     return { id: container.id, state: { ...inputs, containerId: container.id } };
+}
+
+/**
+ * RemoteImage as the provider makes it (terraform-provider-docker's docker_image): with `build`, the context folder
+ * (relative to the program's working directory) built with its Dockerfile and build args, tagged `name`; without,
+ * the image found locally by name, else pulled. Its imageId is the local image's id.
+ */
+async function remoteImage(inputs: Inputs): Promise<Created> {
+    const build = inputs.build as Inputs | undefined;
+    if (build !== undefined) {
+        const unknown = Object.keys(build).filter((k) => build[k] !== undefined && !["context", "dockerfile", "buildArgs"].includes(k));
+        if (unknown.length > 0) throw new UntranslatedInputError(`the Docker harness does not translate RemoteImage build input(s): ${unknown.join(", ")}`);
+        const context = path.resolve(build.context);
+        const stream = await docker.buildImage(
+            { context, src: fs.readdirSync(context) },
+            { t: inputs.name, dockerfile: build.dockerfile ?? "Dockerfile", buildargs: build.buildArgs ?? {} },
+        );
+        const events: { error?: string }[] = await new Promise((resolve, reject) =>
+            docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => (err ? reject(err) : resolve(out))),
+        );
+        const failed = events.find((e) => e.error !== undefined);
+        if (failed !== undefined) throw new Error(`building ${inputs.name}: ${failed.error}`);
+    } else {
+        await docker.getImage(inputs.name).inspect().catch(async () => {
+            await new Promise((resolve, reject) =>
+                docker.pull(inputs.name, (err: Error | null, s: NodeJS.ReadableStream) =>
+                    err ? reject(err) : docker.modem.followProgress(s, (e: Error | null) => (e ? reject(e) : resolve(undefined))),
+                ),
+            );
+        });
+    }
+    const id = (await docker.getImage(inputs.name).inspect()).Id;
+    return { id: `${id}${inputs.name}`, state: { ...inputs, imageId: id, repoDigest: "" } };
 }
 
 function randomString(inputs: Inputs): string {
@@ -185,6 +221,8 @@ export async function applyResource(args: pulumi.runtime.MockResourceArgs): Prom
         }
         case "docker:index/container:Container":
             return createContainer(inputs);
+        case "docker:index/remoteImage:RemoteImage":
+            return remoteImage(inputs);
         default:
             throw new UntranslatedInputError(`the Docker harness cannot create a ${args.type}`);
     }

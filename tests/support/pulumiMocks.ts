@@ -6,6 +6,8 @@ export interface RegisteredResource {
     type: string;
     name: string;
     inputs: Record<string, any>;
+    /** The provider reference (`urn::id`) the resource was registered with, if any. */
+    provider?: string;
 }
 
 /** What a child resource was registered with, seen through a component `transformations` hook. */
@@ -51,7 +53,12 @@ export async function useMocks(
     await pulumi.runtime.setMocks(
         {
             newResource: async (args) => {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                registered.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs,
+                    ...(args.provider !== undefined && args.provider !== "" ? { provider: args.provider } : {}),
+                });
                 if (apply !== undefined) return apply(args);
                 return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
             },

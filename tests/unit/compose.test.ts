@@ -37,10 +37,11 @@ function torchrun(nodes: number): string[] {
 }
 
 /** The node command as Compose gets it: the node agent (its `$` escaped for Compose), its config, torchrun. */
-function command(nodes: number, rank: number): string[] {
+function command(nodes: number, rank: number, gpu = false): string[] {
     const config = {
         node: `ddp-node-${rank}`, rank, controlDir: "/workspace/.ddpsim", graceSeconds: 60,
         failFastExitCodes: [2, 3], failFastRepeats: 2,
+        ...(gpu ? { ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 } } : {}),
     };
     const source = nodeAgentSource(packageTrainingDir()).replace(/\$/g, "$$$$");
     return ["python3", "-c", source, JSON.stringify(config), ...torchrun(nodes)];
@@ -130,7 +131,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     build: { context: "./training", dockerfile: "Dockerfile" },
                     container_name: `${PREFIX}-node-0`,
                     hostname: "ddp-node-0",
-                    command: command(2, 0),
+                    command: command(2, 0, true),
                     ...COMMON,
                     environment: environment(0, 2),
                     volumes: MOUNTS,
@@ -143,7 +144,7 @@ describe("the Compose export (components/targets/compose.ts)", () => {
                     image: "ddpsim-train:dev",
                     container_name: `${PREFIX}-node-1`,
                     hostname: "ddp-node-1",
-                    command: command(2, 1),
+                    command: command(2, 1, true),
                     ...COMMON,
                     environment: environment(1, 2),
                     volumes: MOUNTS,
@@ -283,7 +284,9 @@ describe("npm run compose (scripts/compose.ts)", () => {
     for (const [title, extra] of variants) {
         it(`describes the same containers as the stack program deploys for ${title}`, async () => {
             const file = path.join(tmp, "Pulumi.dev.yaml");
-            fs.writeFileSync(file, fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8") + extra);
+            // The extra setting goes into the config block (the file ends with encryptionsalt, outside it).
+            const dev = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8");
+            fs.writeFileSync(file, dev.replace("config:\n", `config:\n${extra}`));
             const files = readStackFiles(root, "dev", file);
             const config = Object.fromEntries(Object.entries(files.config).map(([k, v]) => [`ddpsim:${k}`, v]));
             const registered = await useMocks(config, { stack: "dev" });

@@ -121,6 +121,7 @@ describe("DdpCluster", () => {
             graceSeconds: 60,
             failFastExitCodes: [2, 3],
             failFastRepeats: 2,
+            ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 },
         });
         assert.deepStrictEqual(splitNodeCommand(master.command).torchrun, torchrun);
         assert.deepStrictEqual(worker.mounts, [

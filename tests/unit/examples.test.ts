@@ -5,13 +5,16 @@
 import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { defaultOwner, identityTag } from "../../components";
 import { MOCK_SUFFIX, ObservedOptions, observeOptions, RegisteredResource, useMocks } from "../support/pulumiMocks";
 
 const root = path.resolve(__dirname, "..", "..");
 const program = path.join(root, "examples", "two-clusters", "index.ts");
 const PROJECT = "ddpsim-two-clusters";
 const CONTAINER = "docker:index/container:Container";
-const DATASET = `${PROJECT}-dev-dataset`;
+const DATASET = `${PROJECT}-dev-dataset-${identityTag(defaultOwner(), PROJECT, "dev", "dataset")}`;
+/** The clusters' names: project, stack, cluster and a hash of the owner. */
+const prefix = (cluster: string) => `${PROJECT}-dev-${cluster}-${identityTag(defaultOwner(), PROJECT, "dev", cluster)}`;
 
 /** Runs the example as `pulumi up` would, recording every resource's options. */
 async function runExample(config: Record<string, string> = {}) {
@@ -53,14 +56,14 @@ describe("examples/two-clusters", function () {
         );
         assert.deepStrictEqual(
             registered.filter((r) => r.type === "docker:index/network:Network").map((r) => r.inputs.name),
-            [`${PROJECT}-dev-small-net-${MOCK_SUFFIX}`, `${PROJECT}-dev-large-net-${MOCK_SUFFIX}`],
+            [`${prefix("small")}-net-${MOCK_SUFFIX}`, `${prefix("large")}-net-${MOCK_SUFFIX}`],
         );
         assert.deepStrictEqual(
             registered.filter((r) => r.type === "docker:index/volume:Volume").map((r) => r.inputs.name).sort(),
-            [`${PROJECT}-dev-large-checkpoints`, DATASET, `${PROJECT}-dev-small-checkpoints`].sort(),
+            [`${prefix("large")}-checkpoints`, DATASET, `${prefix("small")}-checkpoints`].sort(),
         );
-        assert.deepStrictEqual(outputs.smallContainers, [0, 1].map((r) => `${PROJECT}-dev-small-node-${r}-${MOCK_SUFFIX}`));
-        assert.deepStrictEqual(outputs.largeContainers, [0, 1, 2, 3].map((r) => `${PROJECT}-dev-large-node-${r}-${MOCK_SUFFIX}`));
+        assert.deepStrictEqual(outputs.smallContainers, [0, 1].map((r) => `${prefix("small")}-node-${r}-${MOCK_SUFFIX}`));
+        assert.deepStrictEqual(outputs.largeContainers, [0, 1, 2, 3].map((r) => `${prefix("large")}-node-${r}-${MOCK_SUFFIX}`));
         assert.strictEqual(outputs.datasetVolume, DATASET);
     });
 

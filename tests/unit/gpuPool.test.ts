@@ -279,3 +279,16 @@ describe("the Docker host and the machine probe", () => {
         });
     });
 });
+
+describe("a GPU cluster on a Docker host without the NVIDIA runtime", () => {
+    it("is refused before anything is created, with the way to the CPU stack", () => {
+        const noRuntime = () => nvidiaRuntimeProblem({ Runtimes: { runc: {} } });
+        const result = resolveClusterSpec({ gpusPerNode: 1 }, "/p", { gpuRuntimeProblem: noRuntime });
+        assert.deepStrictEqual(result.ok ? [] : result.errors.map((e) => e.reason), [
+            "gpusPerNode asks for GPUs, but docker info lists no nvidia runtime (runtimes: runc): install the NVIDIA " +
+                'Container Toolkit, run "nvidia-ctk runtime configure --runtime=docker" and restart dockerd; or train on ' +
+                "CPU: set gpusPerNode to 0 (the cpu stack: STACK=cpu npm run up), got 1",
+        ]);
+        assert.ok(resolveClusterSpec({ gpusPerNode: 0 }, "/p", { gpuRuntimeProblem: noRuntime }).ok, "CPU clusters are fine");
+    });
+});

@@ -248,6 +248,15 @@ describe("the node agent (training/node_agent.py)", function () {
         assert.match(unknown.stderr, /^ddpsim: cannot start python3 as user no-such-user: .*no-such-user/);
     });
 
+    it("sets the NCCL socket defaults when the node has the CPUs, without overriding what its env sets", () => {
+        const print = ["python3", "-c", "import os; print(os.environ.get('NCCL_NSOCKS_PERTHREAD'), os.environ.get('NCCL_SOCKET_NTHREADS'))"];
+        const env = { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4" };
+        const enough = runAgent(dir, { ncclSockets: { env, minCpus: 1 } }, print, { NCCL_SOCKET_NTHREADS: "1" });
+        assert.match(enough.stdout, /^\[ddpsim ddp-node-1\] NCCL sockets between nodes: NCCL_NSOCKS_PERTHREAD=2 \(\d+ CPUs\)\n2 1\n$/);
+        const few = runAgent(dir, { ncclSockets: { env, minCpus: 100000 } }, print);
+        assert.match(few.stdout, /NCCL socket settings left at NCCL's defaults: \d+ CPUs here, the tuned ones need 100000\nNone None\n$/);
+    });
+
     describe("shaping the link", () => {
         let bin: string;
         beforeEach(() => {

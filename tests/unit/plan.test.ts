@@ -123,6 +123,48 @@ describe("resolveClusterSpec", () => {
             'scriptArgs must not set --save-dir ("--save-dir=/tmp"): checkpointDirArg passes it, got ["--save-dir=/tmp"]',
         ],
         [
+            "a negative GPU id",
+            { gpusPerNode: 1, gpuIds: ["0", "-1"] },
+            "gpuIds",
+            'gpuIds must list GPU indexes (0, 1, ...) or UUIDs (GPU-..., MIG-...), not "-1", got ["0","-1"]',
+        ],
+        [
+            "an image reference Docker rejects",
+            { image: "my image:latest" },
+            "image",
+            'image must be an image reference Docker accepts, like name, name:tag, registry/name:tag or name@sha256:digest, got "my image:latest"',
+        ],
+        [
+            "an upper-case image name",
+            { image: "Ddpsim:1" },
+            "image",
+            'image must be an image reference Docker accepts, like name, name:tag, registry/name:tag or name@sha256:digest, got "Ddpsim:1"',
+        ],
+        [
+            "a system folder as code",
+            { codeDir: "/etc" },
+            "codeDir",
+            'codeDir must not be inside the system folder /etc, which would hand the host\'s system files to every node (set allowSystemPaths to true if you mean it), got "/etc"',
+        ],
+        [
+            "the host's root as a dataset",
+            { datasetDir: "/" },
+            "datasetDir",
+            'datasetDir must not be the host\'s root folder /, which would hand the host\'s system files to every node (set allowSystemPaths to true if you mean it), got "/"',
+        ],
+        [
+            "the Docker socket",
+            { datasetDir: "/var/run/docker.sock" },
+            "datasetDir",
+            'datasetDir must not be the Docker socket /var/run/docker.sock, which would hand the host\'s system files to every node (set allowSystemPaths to true if you mean it), got "/var/run/docker.sock"',
+        ],
+        [
+            "a user Docker would not read",
+            { user: "ann smith" },
+            "user",
+            'user must be a user as Docker takes it: uid, uid:gid, name or name:group, got "ann smith"',
+        ],
+        [
             "a script that looks like a flag",
             { script: "--help" },
             "script",
@@ -233,6 +275,7 @@ describe("planCluster", () => {
             graceSeconds: 60,
             failFastExitCodes: [2, 3],
             failFastRepeats: 2,
+            ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 },
         });
         assert.deepStrictEqual(plan.nodes[1].env, {
             PYTHONUNBUFFERED: "1",
@@ -366,5 +409,18 @@ describe("planCluster", () => {
             "-c",
             'import socket; socket.create_connection(("127.0.0.1", 23456), timeout=2).close()',
         ]);
+    });
+});
+
+describe("host folders, when the Docker host is this machine", () => {
+    it("refuses a code or dataset folder that does not exist, and allows system folders only when asked", () => {
+        const exists = (dir: string) => dir === "/srv/code" || dir === "/etc";
+        const missing = resolveClusterSpec({ codeDir: "/srv/nope", datasetDir: "/srv/data" }, "/p", { pathExists: exists });
+        assert.deepStrictEqual(missing.ok ? [] : missing.errors.map((e) => e.reason), [
+            'codeDir must be a folder on the Docker host, and /srv/nope does not exist, got "/srv/nope"',
+            'datasetDir must be a folder on the Docker host, and /srv/data does not exist, got "/srv/data"',
+        ]);
+        assert.ok(resolveClusterSpec({ codeDir: "/srv/code" }, "/p", { pathExists: exists }).ok);
+        assert.ok(resolveClusterSpec({ codeDir: "/etc", allowSystemPaths: true }, "/p", { pathExists: exists }).ok);
     });
 });

@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { DdpCluster } from "../../components";
 import { defaultOwner } from "../../components/owner";
 import { identityTag, STACK_CONFIG_KEYS } from "../../components/plan";
+import { KUBERNETES_ONLY_KEYS, STACK_ONLY_KEYS } from "../../components/targets/targetKeys";
 import { MOCK_SUFFIX, useMocks } from "../support/pulumiMocks";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -58,14 +59,17 @@ describe("the component package schema (PulumiPlugin.yaml, ComponentProvider)", 
         assert.strictEqual(pkg.scripts.prepare, "tsc -p tsconfig.json");
         assert.ok(fs.existsSync(path.join(root, pkg.main)), `${pkg.main} is missing: run npm run build`);
         const components = getPulumiComponents(require(root));
-        assert.deepStrictEqual(components.map((c) => c.name), ["DdpCluster"]);
+        assert.deepStrictEqual(components.map((c) => c.name), ["DdpCluster", "DdpKubernetesJob"]);
     });
 
     it("takes every stack config setting as an input, typed, optional, plain except the image and env values", () => {
         const resource = schema.resources[TOKEN];
-        assert.deepStrictEqual(Object.keys(resource.inputProperties).sort(), Object.keys(STACK_CONFIG_KEYS).sort());
+        // The Kubernetes target's keys are DdpKubernetesJob's (tests/unit/kubernetes/component.test.ts); `target` the stack's.
+        const notHere: readonly string[] = [...KUBERNETES_ONLY_KEYS, ...STACK_ONLY_KEYS];
+        const keys = Object.entries(STACK_CONFIG_KEYS).filter(([key]) => !notHere.includes(key));
+        assert.deepStrictEqual(Object.keys(resource.inputProperties).sort(), keys.map(([key]) => key).sort());
         assert.deepStrictEqual(resource.requiredInputs, []);
-        for (const [key, kind] of Object.entries(STACK_CONFIG_KEYS)) {
+        for (const [key, kind] of keys) {
             const { description, ...property } = resource.inputProperties[key];
             const plain = INPUT_ARGS.includes(key) ? {} : { plain: true };
             assert.deepStrictEqual(property, { ...SCHEMA_OF_KIND[kind], optional: true, ...plain }, key);

@@ -6,6 +6,8 @@ import { parse } from "yaml";
 import { defaultOwner } from "../../components/owner";
 import { contentTag } from "../../components/hostReading";
 import { DEFAULTS, identityTag, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
+import { UNDECLARED_SETTINGS } from "../../components/plan/undeclaredSettings";
+import { DEFAULT_TARGET, KUBERNETES_DEFAULTS } from "../../components/targets/targetKeys";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_SUFFIX, runStackProgram, useMocks } from "../support/pulumiMocks";
 import { REPO_ROOT, stackConfig } from "../support/stackFiles";
@@ -142,22 +144,24 @@ describe("the stack program (index.ts)", () => {
         }
     });
 
-    it("declares every setting in Pulumi.yaml with the defaults the component uses", () => {
+    it("declares in Pulumi.yaml every setting that has a default, with the component's default, and no other", () => {
         const schema = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
-        // Maps and fractional numbers have no Pulumi project config type; the program alone reads them.
-        const untyped = ["map", "number"];
-        const typed = Object.keys(STACK_CONFIG_KEYS).filter(
-            (k) => !untyped.includes(STACK_CONFIG_KEYS[k as keyof typeof STACK_CONFIG_KEYS]),
-        );
-        assert.deepStrictEqual(Object.keys(schema).sort(), typed.sort());
+        const all = Object.keys(STACK_CONFIG_KEYS);
+        const undeclared = Object.keys(UNDECLARED_SETTINGS);
+        assert.deepStrictEqual(undeclared.filter((k) => !all.includes(k)), [], "UNDECLARED_SETTINGS names only known settings");
+        // The real Pulumi CLI refuses a stack that lacks a key declared without a default: every declaration has one.
+        assert.deepStrictEqual(Object.keys(schema).sort(), all.filter((k) => !undeclared.includes(k)).sort());
+        const defaults: Record<string, unknown> = { ...DEFAULTS, ...KUBERNETES_DEFAULTS, target: DEFAULT_TARGET };
+        assert.deepStrictEqual(Object.keys(defaults).sort(), Object.keys(schema).sort(), "defaults: one list");
         const kinds: Record<string, string> = { integer: "integer", string: "string", boolean: "boolean", list: "array", integerList: "array" };
-        for (const key of typed) {
+        for (const key of Object.keys(schema)) {
             const kind = STACK_CONFIG_KEYS[key as keyof typeof STACK_CONFIG_KEYS];
             assert.strictEqual(schema[key].type, kinds[kind], `type of ${key}`);
             assert.ok(typeof schema[key].description === "string" && schema[key].description.length > 10, key);
+            assert.deepStrictEqual(schema[key].default, defaults[key], `default of ${key}`);
         }
-        for (const [key, value] of Object.entries(DEFAULTS)) {
-            assert.deepStrictEqual(schema[key].default, value, `default of ${key}`);
+        for (const [key, setting] of Object.entries(UNDECLARED_SETTINGS)) {
+            assert.ok(setting.description.length > 10, key);
         }
     });
 });
@@ -182,7 +186,7 @@ describe("the package entry point", () => {
                 "--nproc-per-node", "1",
                 "--rdzv-backend", "c10d",
                 "--rdzv-endpoint", "trainers-node-0:29500",
-                "--rdzv-id", "ddpsim-test-trainers",
+                "--rdzv-id", `ddpsim-test-trainers-${identityTag(defaultOwner(), "ddpsim", "test", "trainers")}`,
                 "--max-restarts", "3",
             ]);
         }

@@ -104,6 +104,9 @@ def build_parser():
     debug.add_argument("--debug-perturb-rank", type=int, default=None, metavar="RANK",
                        help="after the last step, change one parameter on this rank, so that the ranks disagree "
                             "(tests the failure path)")
+    debug.add_argument("--debug-slow-checkpoint", type=non_negative_float, default=0.0, metavar="SECONDS",
+                       help="when stopped by a signal, take this long to write the checkpoint (tests the stop grace "
+                            "period)")
 
     bench = p.add_argument_group("all-reduce benchmark")
     bench.add_argument("--bench", action="store_true", help="measure all-reduce bandwidth and latency instead of training")

@@ -179,6 +179,10 @@ class Trainer:
                           flush=True)
             # The last step is saved only once the ranks agree on it (_report_result): a restart must never
             # resume from parameters that no two ranks share.
+            if stop_now and args.debug_slow_checkpoint and self.denv.is_main:
+                print(f"[ddpsim] stop requested: writing the checkpoint of step {self.step} slowly "
+                      f"({args.debug_slow_checkpoint:.0f} s)", flush=True)
+                time.sleep(args.debug_slow_checkpoint)
             if stop_now or (self.step % args.checkpoint_every == 0 and self.step < args.steps):
                 self._save_snapshot()
             if stop_now:

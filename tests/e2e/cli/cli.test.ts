@@ -156,7 +156,7 @@ describe("the ddpsim command on a real Docker engine (CPU image)", function () {
         assert.strictEqual(result.code, 2);
         assert.strictEqual(result.stdout, "");
         const line = result.stderr.trim();
-        assert.match(line, /^ddpsim: no stack no-such-stack of project ddpsim on this Docker host; stacks on this host: .+$/);
+        assert.match(line, /^ddpsim: no stack no-such-stack of project ddpsim \(owner [^)]+\) on this Docker host; stacks on this host: .+$/);
         const listed = line.slice(line.lastIndexOf(": ") + 2).split(", ");
         for (const stack of [slow, quick, bad]) assert.ok(listed.includes(stack), `${stack} not in ${line}`);
     });

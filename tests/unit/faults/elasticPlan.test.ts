@@ -1,6 +1,7 @@
 /** The two keys faults need from the plan: collectiveTimeoutSeconds (run contract) and minNodes (elastic training). */
 import * as assert from "assert";
 import { ClusterSpec, planCluster, resolveClusterSpec } from "../../../components/plan";
+import { targetProblems } from "../../../components/targets/targetKeys";
 import { splitNodeCommand } from "../../support/nodeCommand";
 
 const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
@@ -55,5 +56,13 @@ describe("collectiveTimeoutSeconds and minNodes", () => {
         assert.deepStrictEqual(reasons({ collectiveTimeoutSeconds: "30s" }), ['collectiveTimeoutSeconds must be a whole number from 5 to 86400, got "30s"']);
         assert.deepStrictEqual(reasons({ nodes: 2, minNodes: 3 }), ["minNodes must not exceed nodes (2), got 3"]);
         assert.deepStrictEqual(reasons({ minNodes: 0 }), ["minNodes must be a whole number from 1 to 256, got 0"]);
+    });
+});
+
+describe("minNodes on Kubernetes", () => {
+    it("is refused with what to do instead: an Indexed Job never shrinks", () => {
+        assert.deepStrictEqual(targetProblems("kubernetes", { minNodes: 2 }).map((e) => e.propertyPath), ["minNodes"]);
+        assert.match(targetProblems("kubernetes", { minNodes: 2 })[0].reason, /^minNodes cannot be used with target "kubernetes": an Indexed Job .* remove it, got 2$/);
+        assert.deepStrictEqual(targetProblems("kubernetes", { collectiveTimeoutSeconds: 60 }), [], "the timeout means the same in pods");
     });
 });

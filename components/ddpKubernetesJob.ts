@@ -1,0 +1,131 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DdpConfigError } from "./configError";
+import { DdpKubernetesJobArgs } from "./ddpKubernetesJobArgs";
+import { defaultOwner } from "./owner";
+import { ClusterPlan, describeErrors, RawClusterArgs } from "./plan";
+import { kubectlLogsCommand, kubernetesJobName, kubernetesManifests, planForKubernetes } from "./targets/kubernetes";
+import { checkKubernetesArgs, KubernetesSettings } from "./targets/kubernetesSettings";
+
+export { DdpKubernetesJobArgs } from "./ddpKubernetesJobArgs";
+
+/** One node of a Kubernetes cluster, as reported in the outputs. */
+export interface DdpKubernetesNodeInfo {
+    rank: number;
+    /** The pod's host name, `<job>-<rank>`. */
+    hostname: string;
+    /** Where the other pods reach it, `<job>-<rank>.<service>`. */
+    address: string;
+}
+
+/** Stands for an environment value given as a Pulumi Input (a secret) while the plan is made. */
+const INPUT_VALUE = "(set at deploy time)";
+
+/** Kubernetes' await logic would hold `pulumi up` until the Job ends (training), or a Service until its pods exist. */
+const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" };
+
+/**
+ * The same training job as DdpCluster, declared on a Kubernetes cluster: an Indexed Job with one pod per node, a
+ * headless Service that gives each pod a stable name (`<job>-<i>.<service>`), and a PersistentVolumeClaim as the
+ * shared run volume. No operator is needed. `pulumi up` returns once the objects exist; a change of the pod template
+ * replaces the Job, which is a new run.
+ */
+export class DdpKubernetesJob extends pulumi.ComponentResource {
+    /** The Job's name (also the Service's). */
+    public readonly jobName: pulumi.Output<string>;
+    /** The headless Service, the pods' subdomain. */
+    public readonly serviceName: pulumi.Output<string>;
+    /** The namespace of the objects ("" until the provider reports it, as in a preview). */
+    public readonly namespace: pulumi.Output<string>;
+    /** The rendezvous endpoint, `<job>-0.<service>:<port>`, reachable from the pods. */
+    public readonly masterEndpoint: pulumi.Output<string>;
+    /** Every node: rank, the pod's host name, its address. */
+    public readonly nodes: pulumi.Output<DdpKubernetesNodeInfo[]>;
+    /** Name of the run volume's PersistentVolumeClaim: /workspace, also mounted at /checkpoints. */
+    public readonly checkpointVolumeName: pulumi.Output<string>;
+    /** A kubectl command that follows all pods' logs together, each line prefixed with its pod. */
+    public readonly logsCommand: pulumi.Output<string>;
+
+    /** Validates the arguments; throws one DdpConfigError listing every problem. */
+    public static plan(name: string, args: DdpKubernetesJobArgs): { plan: ClusterPlan; settings: KubernetesSettings } {
+        const raw: RawClusterArgs = { ...args };
+        if (pulumi.Output.isInstance(args.image)) delete raw.image;
+        if (args.env !== undefined) {
+            raw.env = Object.fromEntries(Object.entries(args.env).map(([k, v]) => [k, typeof v === "string" ? v : INPUT_VALUE]));
+        }
+        const owner = typeof args.owner === "string" && args.owner !== "" ? args.owner : defaultOwner();
+        const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), name };
+        const result = checkKubernetesArgs(raw, process.cwd());
+        if (!result.ok) {
+            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpKubernetesJob "${name}":`, result.errors), result.errors);
+        }
+        return { plan: planForKubernetes(result.spec, identity), settings: result.settings };
+    }
+
+    constructor(name: string, args: DdpKubernetesJobArgs, opts?: pulumi.ComponentResourceOptions) {
+        args = args ?? {};
+        const { plan, settings } = DdpKubernetesJob.plan(name, args);
+        super("ddpsim:index:DdpKubernetesJob", name, {}, opts);
+        const child = { parent: this };
+        const job = kubernetesJobName(plan.identity);
+        const inputEnv = Object.fromEntries(
+            Object.entries(args.env ?? {}).filter(([, v]) => typeof v !== "string"),
+        ) as Record<string, pulumi.Input<string>>;
+        const secretName = `${job}-env`;
+        const manifests = kubernetesManifests(plan, settings, {
+            ...(Object.keys(inputEnv).length > 0 ? { secretEnv: { secretName, keys: Object.keys(inputEnv) } } : {}),
+        });
+
+        const secret =
+            Object.keys(inputEnv).length > 0
+                ? new k8s.core.v1.Secret(
+                      `${name}-env`,
+                      { metadata: { ...manifests.job.metadata, name: secretName }, type: "Opaque", stringData: inputEnv },
+                      child,
+                  )
+                : undefined;
+        const claim = new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-checkpoints`,
+            withAnnotations(manifests.checkpoints, SKIP_AWAIT),
+            { ...child, retainOnDelete: plan.spec.retainCheckpoints },
+        );
+        const service = new k8s.core.v1.Service(`${name}-service`, withAnnotations(manifests.service, SKIP_AWAIT), child);
+        const jobArgs = withAnnotations(manifests.job, SKIP_AWAIT);
+        if (args.image !== undefined && pulumi.Output.isInstance(args.image)) {
+            const image = args.image;
+            const podSpec = jobArgs.spec!.template.spec!;
+            (podSpec as { containers: object[] }).containers = podSpec.containers.map((c) => ({ ...c, image }));
+        }
+        const jobResource = new k8s.batch.v1.Job(`${name}-job`, jobArgs, {
+            ...child,
+            // The Job has a fixed name (its pods' DNS names derive from it): a replacement deletes it first.
+            deleteBeforeReplace: true,
+            // Deleted before the run volume and the Secret, which its pods use until the end of their grace period.
+            dependsOn: [claim, service, ...(secret !== undefined ? [secret] : [])],
+        });
+
+        this.jobName = jobResource.metadata.apply((m) => m.name);
+        this.serviceName = service.metadata.apply((m) => m.name);
+        this.namespace = jobResource.metadata.apply((m) => m.namespace ?? "");
+        this.masterEndpoint = pulumi.output(plan.masterEndpoint);
+        this.nodes = pulumi.output(
+            plan.nodes.map((node) => ({ rank: node.rank, hostname: node.hostname, address: `${node.hostname}.${job}` })),
+        );
+        this.checkpointVolumeName = claim.metadata.apply((m) => m.name);
+        this.logsCommand = this.namespace.apply((ns) => kubectlLogsCommand(ns, job, plan.spec.nodes));
+
+        this.registerOutputs({
+            jobName: this.jobName,
+            serviceName: this.serviceName,
+            namespace: this.namespace,
+            masterEndpoint: this.masterEndpoint,
+            nodes: this.nodes,
+            checkpointVolumeName: this.checkpointVolumeName,
+            logsCommand: this.logsCommand,
+        });
+    }
+}
+
+function withAnnotations<T extends { metadata?: { annotations?: Record<string, string> } }>(manifest: T, annotations: Record<string, string>): T {
+    return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata?.annotations, ...annotations } } };
+}
