@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command } from "commander";
-import { analyse } from "../chaos/analysis";
+import { checkParameters, Reference } from "../chaos/analysis";
 import { parseReference, runReference } from "../chaos/reference";
 import { drawTimeline, reportJson, reportText } from "../chaos/report";
 import { runChaos } from "../chaos/runner";
@@ -14,7 +14,6 @@ import { parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { addTargetOptions, openTarget, TargetOptions } from "../options";
 import { untilSignal } from "../signals";
-import { Reference } from "../chaos/analysis";
 
 interface ChaosOptions extends TargetOptions {
     out?: string;
@@ -45,7 +44,7 @@ async function chaos(file: string, options: ChaosOptions): Promise<number> {
         if (options.reference === "run" && run.end === "done" && !signal.aborted) {
             try {
                 reference = await runReference(docker, nodes[0].id, say, signal);
-                run.report.parameters = analyse({ ...inputsOf(run.report), reference }).parameters;
+                run.report.parameters = checkParameters(run.report.result, reference);
             } catch (err) {
                 run.report.parameters = { outcome: "unknown", text: `no reference: ${(err as Error).message}` };
             }
@@ -63,11 +62,6 @@ async function chaos(file: string, options: ChaosOptions): Promise<number> {
         if (run.end === "aborted") return EXIT.sigint;
         return run.end === "done" && run.report.verdict.status === "succeeded" ? EXIT.ok : EXIT.runFailed;
     });
-}
-
-/** The parameter check only needs the result; the rest of the analysis stays as it was. */
-function inputsOf(report: { result?: Record<string, unknown>; verdict: { status: string; text: string } }) {
-    return { startMs: 0, endMs: 0, faults: [], metrics: [], logs: [], restarts: [], verdict: report.verdict, ...(report.result ? { result: report.result } : {}) };
 }
 
 export function chaosCommand(): Command {
