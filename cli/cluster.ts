@@ -17,6 +17,7 @@ export const LABELS = {
     node: `${LABEL_PREFIX}.node`,
     nodes: `${LABEL_PREFIX}.nodes`,
     gpus: `${LABEL_PREFIX}.gpus`,
+    minNodes: `${LABEL_PREFIX}.minNodes`,
 } as const;
 
 export interface ClusterRef {
@@ -37,6 +38,8 @@ export interface NodeContainer {
     rank: number;
     role: string;
     gpus: string[];
+    /** Elastic clusters only (label ddpsim.minNodes): the fewest nodes training continues with. */
+    minNodes?: number;
 }
 
 /** A node's container and Docker's state of it now. */
@@ -88,6 +91,7 @@ export async function findNodes(docker: Docker, ref: ClusterRef): Promise<NodeCo
                 rank: Number.isNaN(rank) ? Number.MAX_SAFE_INTEGER : rank,
                 role: c.Labels[LABELS.role] ?? "",
                 gpus: (c.Labels[LABELS.gpus] ?? "").split(",").filter((g) => g !== ""),
+                ...(c.Labels[LABELS.minNodes] ? { minNodes: Number(c.Labels[LABELS.minNodes]) } : {}),
             };
         })
         .sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name));

@@ -18,3 +18,5 @@ export * from "./liveLine";
 export * from "./signals";
 export * from "./options";
 export * from "./program";
+export * from "./faults";
+export * from "./chaos";

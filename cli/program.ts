@@ -3,6 +3,9 @@ import { Command, CommanderError } from "commander";
 import * as fs from "fs";
 import * as path from "path";
 import { CliError, EXIT } from "./errors";
+import { chaosCommand } from "./verbs/chaos";
+import { faultCommand } from "./verbs/fault";
+import { healCommand } from "./verbs/heal";
 import { logsCommand } from "./verbs/logs";
 import { statusCommand } from "./verbs/status";
 import { waitCommand } from "./verbs/wait";
@@ -25,7 +28,7 @@ export function buildProgram(): Command {
         .version(version())
         .exitOverride()
         .showHelpAfterError("(add --help for usage)");
-    for (const verb of [statusCommand(), logsCommand(), waitCommand()]) {
+    for (const verb of [statusCommand(), logsCommand(), waitCommand(), faultCommand(), healCommand(), chaosCommand()]) {
         program.addCommand(verb.exitOverride().showHelpAfterError("(add --help for usage)"));
     }
     program.addHelpText("after", "\nSee docs/cli.md for the labels, verdicts and exit codes.");

@@ -75,6 +75,18 @@ export interface DdpClusterArgs {
     shmSizeMb?: number;
     /** Seconds between SIGTERM and SIGKILL on stop or destroy, so a checkpoint can finish. @default 60 */
     stopGraceSeconds?: number;
+    /**
+     * The process group timeout handed to scripts as DDPSIM_COLLECTIVE_TIMEOUT_SECONDS (our trainer's default
+     * `--timeout-seconds`): a peer that hangs or is cut off is noticed after this long, and torchrun restarts the
+     * workers. Raise it when one rank works alone for longer (a long evaluation on rank 0). @default 30
+     */
+    collectiveTimeoutSeconds?: number;
+    /**
+     * Elastic training: the fewest nodes the run continues with (torchrun `--nnodes minNodes:nodes`). When a node is
+     * lost, the others rendezvous again and continue at the smaller world size from the last checkpoint; when it
+     * returns, the cluster grows back. Plain: it decides the rendezvous. @default nodes (not elastic)
+     */
+    minNodes?: number;
     /** Worker exit codes that stop the cluster at the first occurrence, without restarts (2: usage error). @default [2, 3] */
     failFastExitCodes?: number[];
     /** The same error this many times in a row on one node stops the cluster; 0 never does. @default 2 */

@@ -48,6 +48,8 @@ export interface DdpKubernetesJobArgs {
     shmSizeMb?: number;
     /** Seconds between SIGTERM and SIGKILL when a pod stops (terminationGracePeriodSeconds). @default 60 */
     stopGraceSeconds?: number;
+    /** The process group timeout handed to scripts (DDPSIM_COLLECTIVE_TIMEOUT_SECONDS): a hung or cut-off peer is noticed after this long. @default 30 */
+    collectiveTimeoutSeconds?: number;
     /** Worker exit codes that stop the cluster at once: the node agent stops, and the Job fails (podFailurePolicy FailJob). @default [2, 3] */
     failFastExitCodes?: number[];
     /** The same error this many times in a row on one node stops the cluster; 0 never does. @default 2 */

@@ -49,7 +49,10 @@ EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|
 TRANSIENT = re.compile(
     r"DistBackendError|DistNetworkError|DistStoreError|DistError|ProcessGroup|[Gg]loo|NCCL|[Rr]endezvous|"
     r"Connection (reset|closed|refused|aborted)|Broken pipe|[Tt]imed? ?out|TimeoutError|[Ss]ocket|"
-    r"ECONNRESET|EPIPE|Signal \d+|SIGTERM|SIGKILL|Killed"
+    r"ECONNRESET|EPIPE|Signal \d+|SIGTERM|SIGKILL|Killed|"
+    # a node cut off its network (ddpsim fault partition) or a name that does not resolve while it is
+    r"No route to host|Network is unreachable|EHOSTUNREACH|ENETUNREACH|ECONNREFUSED|Unable to find address|"
+    r"Name or service not known|Temporary failure in name resolution|[Nn]ame resolution"
 )
 
 

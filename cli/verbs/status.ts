@@ -5,6 +5,7 @@ import { CliError, EXIT } from "../errors";
 import { progressText, resultText, table, verdictText } from "../format";
 import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
 import { ClusterSnapshot, ClusterTracker, NodeReport } from "../snapshot";
+import { FaultRecord, FaultStore } from "../faults/records";
 
 interface StatusOptions extends TargetOptions {
     output: string;
@@ -19,13 +20,31 @@ function uptime(n: NodeReport, nowMs: number): string {
     return "-";
 }
 
-export function statusTable(snap: ClusterSnapshot): string {
+/** `hang since 08:43:40Z (until 08:44:00Z): paused ...`, one line per active fault. */
+export function faultLines(faults: FaultRecord[]): string[] {
+    return faults.map((f) => {
+        const until = f.until === undefined ? "until ddpsim heal" : `until ${f.until}`;
+        return `fault: ${f.node} (rank ${f.rank}) ${f.kind} since ${f.startedAt}, ${until}: ${f.what}`;
+    });
+}
+
+/** Elastic clusters (label ddpsim.minNodes): the rank shown is the deployment's, torchrun's may differ after a change. */
+export function elasticNote(snap: ClusterSnapshot): string | undefined {
+    const min = snap.nodes.map((n) => n.minNodes).find((m) => m !== undefined);
+    if (min === undefined) return undefined;
+    return (
+        `elastic: minNodes ${min} of ${snap.nodes.length}; RANK is the node's deployment rank (label ddpsim.rank): while a node is ` +
+        "away, torchrun numbers the nodes present in host-name order, so the GROUP_RANK of the nodes after it is lower"
+    );
+}
+
+export function statusTable(snap: ClusterSnapshot, faults: FaultRecord[] = []): string {
     const header = ["NODE", "RANK", "STATE", "EXIT", "RESTARTS", "UPTIME", "GPUS", "PROGRESS"];
     const rows = snap.nodes.map((n) => [
         n.node,
         String(n.rank),
         n.state,
-        n.state === "running" || n.state === "created" ? "-" : String(n.exitCode),
+        n.state === "running" || n.state === "created" || n.state === "paused" ? "-" : String(n.exitCode),
         String(n.restarts),
         uptime(n, snap.atMs),
         n.gpus.length === 0 ? "-" : n.gpus.join(","),
@@ -35,14 +54,20 @@ export function statusTable(snap: ClusterSnapshot): string {
     const lines = [`stack ${stack} (project ${project}, cluster ${cluster}): ${snap.nodes.length} node(s)`, table([header, ...rows])];
     const result = snap.nodes.map((n) => n.facts.result).find((r) => r !== undefined);
     if (result !== undefined) lines.push(`result: ${resultText(result)}`);
+    const note = elasticNote(snap);
+    if (note !== undefined) lines.push(note);
+    lines.push(...faultLines(faults));
     lines.push(`verdict: ${verdictText(snap.verdict)}`);
     return lines.join("\n");
 }
 
 /** The same content as JSON, for machines. */
-export function statusJson(snap: ClusterSnapshot): object {
+export function statusJson(snap: ClusterSnapshot, faults: FaultRecord[] = []): object {
+    const min = snap.nodes.map((n) => n.minNodes).find((m) => m !== undefined);
     return {
         ...snap.ref,
+        minNodes: min ?? null,
+        faults: faults.map((f) => ({ id: f.id, kind: f.kind, node: f.node, rank: f.rank, startedAt: f.startedAt, until: f.until ?? null, what: f.what })),
         nodes: snap.nodes.map((n) => ({
             node: n.node,
             rank: n.rank,
@@ -72,7 +97,9 @@ async function status(options: StatusOptions): Promise<number> {
     const stallAfter = parseDuration(options.stallAfter, "--stall-after");
     const { docker, ref, nodes } = await openTarget(options);
     const snap = await new ClusterTracker(docker, ref, nodes, stallAfter).snapshot();
-    const text = options.output === "json" ? JSON.stringify(statusJson(snap), null, 2) : statusTable(snap);
+    const ids = new Set(nodes.map((n) => n.id));
+    const faults = FaultStore.of(ref).list().filter((f) => ids.has(f.containerId));
+    const text = options.output === "json" ? JSON.stringify(statusJson(snap, faults), null, 2) : statusTable(snap, faults);
     process.stdout.write(`${text}\n`);
     return EXIT.ok;
 }

@@ -15,6 +15,7 @@ export const DEFAULTS = {
     restartRetries: 5,
     shmSizeMb: 2048,
     stopGraceSeconds: 60,
+    collectiveTimeoutSeconds: 30,
     interconnect: "ideal",
     failFastExitCodes: [2, 3],
     failFastRepeats: 2,

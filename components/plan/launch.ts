@@ -24,7 +24,7 @@ export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rende
     const entry = spec.module !== undefined ? ["-m", spec.module] : [scriptPath(spec.script)];
     return [
         "torchrun",
-        "--nnodes", String(spec.nodes),
+        "--nnodes", spec.minNodes < spec.nodes ? `${spec.minNodes}:${spec.nodes}` : String(spec.nodes),
         "--nproc-per-node", String(spec.procsPerNode),
         "--rdzv-backend", "c10d",
         "--rdzv-endpoint", masterEndpoint,

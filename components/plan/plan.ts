@@ -59,6 +59,8 @@ function runContract(spec: ClusterSpec, identity: ClusterIdentity, rank: number,
         DDPSIM_WORK_DIR: CONTAINER_PATHS.workspace,
         DDPSIM_CODE_DIR: CONTAINER_PATHS.code,
         DDPSIM_CHECKPOINT_DIR: CONTAINER_PATHS.checkpoints,
+        DDPSIM_COLLECTIVE_TIMEOUT_SECONDS: String(spec.collectiveTimeoutSeconds),
+        ...(spec.minNodes < spec.nodes ? { DDPSIM_MIN_NODES: String(spec.minNodes) } : {}),
         ...(hasData ? { DDPSIM_DATA_DIR: CONTAINER_PATHS.data } : {}),
         NODE_RANK: String(rank),
         NNODES: String(spec.nodes),
@@ -154,6 +156,7 @@ export function planCluster(
                 [`${LABEL_PREFIX}.node`]: hostname,
                 [`${LABEL_PREFIX}.nodes`]: String(spec.nodes),
                 [`${LABEL_PREFIX}.gpus`]: gpuIds.join(","),
+                ...(spec.minNodes < spec.nodes ? { [`${LABEL_PREFIX}.minNodes`]: String(spec.minNodes) } : {}),
             },
         };
     });

@@ -35,6 +35,8 @@ export const STACK_CONFIG_KEYS = {
     restartRetries: "integer",
     shmSizeMb: "integer",
     stopGraceSeconds: "integer",
+    collectiveTimeoutSeconds: "integer",
+    minNodes: "integer",
     interconnect: "string",
     linkBandwidthMbit: "integer",
     linkLatencyMs: "number",

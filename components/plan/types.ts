@@ -62,6 +62,10 @@ export interface ClusterSpec {
     restartRetries: number;
     shmSizeMb: number;
     stopGraceSeconds: number;
+    /** The process group timeout scripts are told (DDPSIM_COLLECTIVE_TIMEOUT_SECONDS): how soon a hung peer is noticed. */
+    collectiveTimeoutSeconds: number;
+    /** The fewest nodes training continues with (torchrun `--nnodes minNodes:nodes`); equal to nodes: not elastic. */
+    minNodes: number;
     env: Record<string, string>;
     /** The link between nodes: a preset merged with explicit overrides. */
     interconnect: InterconnectPlan;

@@ -102,6 +102,10 @@ export const UNDECLARED_SETTINGS: Record<string, { type: string; description: st
         type: "number",
         description: "Packets each node drops, in percent (needs netem), replacing the profile's.",
     },
+    minNodes: {
+        type: "integer",
+        description: "Elastic training, the fewest nodes the run continues with (torchrun --nnodes minNodes:nodes); defaults to nodes (not elastic).",
+    },
     env: {
         type: "map of string",
         description: "Extra environment variables for every node; a secret value (pulumi config set --secret) stays secret down to the containers.",

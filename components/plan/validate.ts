@@ -231,6 +231,9 @@ export function resolveClusterSpec(
     const restartRetries = read.integer("restartRetries", DEFAULTS.restartRetries, 0, 100);
     const shmSizeMb = read.integer("shmSizeMb", DEFAULTS.shmSizeMb, LIMITS.minShmSizeMb, 1024 * 1024);
     const stopGraceSeconds = read.integer("stopGraceSeconds", DEFAULTS.stopGraceSeconds, 0, 3600);
+    const collectiveTimeoutSeconds = read.integer("collectiveTimeoutSeconds", DEFAULTS.collectiveTimeoutSeconds, 5, 86_400);
+    const minNodes = read.integer("minNodes", nodes, 1, LIMITS.maxNodes);
+    if (raw.minNodes !== undefined && minNodes > nodes) read.fail("minNodes", `must not exceed nodes (${nodes})`);
     const env = read.envMap("env");
     const preset: InterconnectPreset = read.oneOf("interconnect", DEFAULTS.interconnect, INTERCONNECT_PRESET_NAMES);
     const overrides: LinkSpec = {
@@ -372,6 +375,8 @@ export function resolveClusterSpec(
             restartRetries,
             shmSizeMb,
             stopGraceSeconds,
+            collectiveTimeoutSeconds,
+            minNodes,
             env,
             interconnect,
         },

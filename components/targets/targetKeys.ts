@@ -47,6 +47,7 @@ export const DOCKER_ONLY_KEYS = [
     LINK_KEYS.latencyMs,
     LINK_KEYS.jitterMs,
     LINK_KEYS.lossPercent,
+    "minNodes",
 ] as const;
 
 interface Refusal {
@@ -120,6 +121,11 @@ const KUBERNETES_REFUSALS: Refusal[] = [
     linkRefusal(LINK_KEYS.latencyMs),
     linkRefusal(LINK_KEYS.jitterMs),
     linkRefusal(LINK_KEYS.lossPercent),
+    {
+        key: "minNodes",
+        applies: isSet,
+        reason: () => `${ON_KUBERNETES}: an Indexed Job gives every pod a fixed completion index and recreates a lost pod, so the rendezvous never shrinks; remove it`,
+    },
     {
         key: "user",
         applies: (v) => typeof v === "string" && v.trim() !== "" && !/^\d+(:\d+)?$/.test(v),

@@ -63,7 +63,7 @@ describe("training: train_ddp.py under torchrun on CPU", function () {
         // one metrics line per step, with the contract's fields
         assert.deepStrictEqual(ref.metrics.map((m) => m.step), Array.from({ length: 30 }, (_, i) => i + 1));
         for (const m of ref.metrics) {
-            assert.deepStrictEqual(Object.keys(m).sort(), ["loss", "restarts", "samples_per_s", "step", "step_time_s", "time", "world_size"]);
+            assert.deepStrictEqual(Object.keys(m).sort(), ["attempt", "loss", "restarts", "samples_per_s", "step", "step_time_s", "time", "world_size"]);
             assert.strictEqual(m.world_size, 2);
             assert.ok(m.samples_per_s > 0 && m.step_time_s > 0);
         }

@@ -65,6 +65,7 @@ function environment(rank: number, nodes: number): Record<string, string> {
         DDPSIM_WORK_DIR: "/workspace",
         DDPSIM_CODE_DIR: "/code",
         DDPSIM_CHECKPOINT_DIR: "/checkpoints",
+        DDPSIM_COLLECTIVE_TIMEOUT_SECONDS: "30",
         NODE_RANK: String(rank),
         NNODES: String(nodes),
         MASTER_ADDR: "ddp-node-0",

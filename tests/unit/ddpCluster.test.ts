@@ -91,6 +91,7 @@ describe("DdpCluster", () => {
             "DDPSIM_WORK_DIR=/workspace",
             "DDPSIM_CODE_DIR=/code",
             "DDPSIM_CHECKPOINT_DIR=/checkpoints",
+            "DDPSIM_COLLECTIVE_TIMEOUT_SECONDS=30",
             "NODE_RANK=1",
             "NNODES=2",
             "MASTER_ADDR=ddp-node-0",

@@ -133,6 +133,28 @@ describe("the node agent (training/node_agent.py)", function () {
         assert.match(run.stdout, /torchrun done/);
     });
 
+    it("never counts the errors a partitioned or frozen peer causes (ddpsim fault partition, hang), however often", () => {
+        // Lines seen on the real engine while a node was cut off or paused, and what a script of its own may print.
+        const lines = [
+            "[rank 1/2 node 1] error: RuntimeError: [enforce fail at ./gloo/transport/tcp/device.cc:83] ifa != nullptr. Unable to find address for: eth0",
+            "[rank 0/2 node 0] error: RuntimeError: [./gloo/transport/tcp/unbound_buffer.cc:81] Timed out waiting 30000ms for recv operation to complete",
+            "OSError: [Errno 113] No route to host",
+            "OSError: [Errno 101] Network is unreachable",
+            "[rank 1/2 node 1] error: gaierror: [Errno -3] Temporary failure in name resolution",
+            "ConnectionRefusedError: [Errno 111] Connection refused",
+            "RuntimeError: Unable to find address for eth0",
+        ];
+        const torchrun = fakeTorchrun(
+            dir,
+            lines.flatMap((line) => [{ lines: [line], exitCode: 1 }, { lines: [line], exitCode: 1 }]),
+            0,
+        );
+        const run = runAgent(dir, {}, ["python3", torchrun]);
+        assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+        assert.deepStrictEqual(run.verdicts, []);
+        assert.strictEqual(run.stdout.split("\n").filter((l) => l.includes("an error of the distributed layer or the network")).length, lines.length * 2);
+    });
+
     it("remembers the last error across container restarts (its state folder survives them)", () => {
         const once = fakeTorchrun(dir, [{ lines: IMPORT_ERROR, exitCode: 1 }], 1);
         const first = runAgent(dir, {}, ["python3", once]);

@@ -38,6 +38,15 @@ def non_negative_float(text):
     return value
 
 
+def _env_int(name, fallback):
+    """A positive whole number from the environment, else fallback (an unusable value is ignored)."""
+    try:
+        value = int(os.environ.get(name, ""))
+    except ValueError:
+        return fallback
+    return value if value >= 1 else fallback
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="train_ddp.py",
@@ -57,7 +66,9 @@ def build_parser():
     train = p.add_argument_group("training")
     train.add_argument("--model", choices=["mlp", "transformer"], default="mlp", help="model (default mlp)")
     train.add_argument("--steps", type=positive_int, default=100, help="total optimizer steps (default 100)")
-    train.add_argument("--batch-size", type=positive_int, default=32, help="samples per rank per micro-batch (default 32)")
+    train.add_argument("--batch-size", type=positive_int, default=32,
+                       help="samples per rank per micro-batch at the run's start (default 32); the global batch, this "
+                            "times the world size, stays the same when a resumed run has another world size")
     train.add_argument("--grad-accum", type=positive_int, default=1, help="micro-batches per optimizer step (default 1)")
     train.add_argument("--lr", type=float, default=3e-3, help="peak learning rate of AdamW (default 3e-3)")
     train.add_argument("--warmup-steps", type=int, default=5, help="linear warm-up, then constant (default 5)")
@@ -84,8 +95,10 @@ def build_parser():
                       help="auto: CUDA when a GPU is visible, else CPU")
     dist.add_argument("--backend", choices=["auto", "gloo", "nccl"], default="auto",
                       help="auto: nccl on CUDA, gloo on CPU")
-    dist.add_argument("--timeout-seconds", type=positive_int, default=300,
-                      help="process group timeout for collectives (default 300)")
+    dist.add_argument("--timeout-seconds", type=positive_int, default=_env_int("DDPSIM_COLLECTIVE_TIMEOUT_SECONDS", 300),
+                      help="process group timeout for collectives: how long a rank waits for a hung or cut-off peer "
+                           "(default $DDPSIM_COLLECTIVE_TIMEOUT_SECONDS, which ddpsim sets from collectiveTimeoutSeconds, "
+                           "else 300)")
 
     debug = p.add_argument_group("testing the cluster")
     debug.add_argument("--debug-perturb-rank", type=int, default=None, metavar="RANK",

@@ -1,14 +1,19 @@
-"""Batches that depend only on (seed, step, micro-batch, rank), so a resumed run sees exactly the same data.
+"""Batches that depend only on (seed, step, micro-batch) and a GLOBAL batch size, never on the world size.
+
+Every optimizer step draws one global batch of `global_batch` samples per micro-batch; rank r of W takes the
+samples [r*G//W, (r+1)*G//W). A run that continues at another world size (elastic training: a node lost or back)
+therefore trains on exactly the same samples, and `loss_scale` weighs each rank's share so that DDP's average of
+the ranks' gradients is the mean over the global batch even when G is not a multiple of W.
 
 Synthetic by default (no files needed); with --data-dir, .npy files written by make_dataset.py (or your own):
   mlp:         inputs.npy (float32 [N, features]) and targets.npy (int64 [N], class ids)
   transformer: tokens.npy (int64 [N, seq_len + 1]); the model predicts tokens[:, 1:] from tokens[:, :-1]
+Files are read in a global order, reshuffled every epoch (a permutation drawn from the seed and the epoch).
 """
 import os
 
 import numpy as np
 import torch
-from torch.utils.data import DistributedSampler
 
 _MIX = 1_000_003
 _MASK = (1 << 63) - 1
@@ -27,12 +32,18 @@ def generator(*parts, device="cpu"):
     return g
 
 
-class SyntheticBatches:
-    """A learnable task drawn fresh for every (step, micro, rank), right on the training device: a fixed random
-    teacher labels the inputs (mlp), or each token's successor is fixed by a random permutation (transformer)."""
+def shard(global_batch, rank, world_size):
+    """The [start, end) of rank's samples in a global batch: as even as it gets, every sample exactly once."""
+    return global_batch * rank // world_size, global_batch * (rank + 1) // world_size
 
-    def __init__(self, args, rank, device):
-        self.model, self.rank, self.seed, self.batch_size = args.model, rank, args.seed, args.batch_size
+
+class SyntheticBatches:
+    """A learnable task drawn fresh for every (step, micro), right on the training device: a fixed random teacher
+    labels the inputs (mlp), or each token's successor is fixed by a random permutation (transformer). Each rank
+    draws the whole global batch (a few kilobytes) and keeps its share."""
+
+    def __init__(self, args, global_batch, start, end, device):
+        self.model, self.seed, self.global_batch, self.start, self.end = args.model, args.seed, global_batch, start, end
         self.device = device
         teacher = generator(args.seed, 0xDA7A)  # on the CPU: the same task on every rank and device
         if args.model == "mlp":
@@ -47,28 +58,22 @@ class SyntheticBatches:
             self.chain = torch.stack(chain).to(torch.int32).to(device)
 
     def batch(self, step, micro):
-        g = generator(self.seed, step, micro, self.rank, device=self.device)
+        g = generator(self.seed, step, micro, device=self.device)
         if self.model == "mlp":
-            x = torch.randn(self.batch_size, self.shape["input_dim"], generator=g, device=self.device)
+            x = torch.randn(self.global_batch, self.shape["input_dim"], generator=g, device=self.device)
+            x = x[self.start:self.end]
             return x, (x @ self.teacher).argmax(dim=1)
-        start = torch.randint(0, self.shape["vocab"], (self.batch_size,), generator=g, device=self.device)
-        tokens = self.chain[:, start].t().contiguous().long()  # [batch, seq_len + 1]
+        first = torch.randint(0, self.shape["vocab"], (self.global_batch,), generator=g, device=self.device)
+        tokens = self.chain[:, first[self.start:self.end]].t().contiguous().long()  # [batch, seq_len + 1]
         return tokens[:, :-1], tokens[:, 1:]
 
 
-class _Length:
-    def __init__(self, n):
-        self.n = n
-
-    def __len__(self):
-        return self.n
-
-
 class DirectoryBatches:
-    """Samples from .npy files, split across ranks by DistributedSampler; set_epoch reshuffles each epoch."""
+    """Samples from .npy files: one permutation of all samples per epoch (from the seed), cut into global batches,
+    each split across the ranks. drop_last: an epoch is count // global_batch batches."""
 
-    def __init__(self, args, rank, world_size):
-        self.model, self.batch_size = args.model, args.batch_size
+    def __init__(self, args, global_batch, start, end):
+        self.model, self.seed, self.global_batch, self.start, self.end = args.model, args.seed, global_batch, start, end
         if args.model == "mlp":
             self.inputs = np.load(_path(args.data_dir, "inputs.npy"), mmap_mode="r", allow_pickle=False)
             self.targets = np.load(_path(args.data_dir, "targets.npy"), mmap_mode="r", allow_pickle=False)
@@ -82,23 +87,19 @@ class DirectoryBatches:
                 raise ValueError(f"{args.data_dir}: expected tokens [N, seq_len + 1]")
             self.shape = {"vocab": int(self.tokens.max()) + 1, "seq_len": int(self.tokens.shape[1]) - 1}
             count = self.tokens.shape[0]
-        self.sampler = DistributedSampler(
-            _Length(count), num_replicas=world_size, rank=rank, shuffle=True, seed=args.seed, drop_last=True
-        )
-        self.batches_per_epoch = len(self.sampler) // self.batch_size
+        self.count = count
+        self.batches_per_epoch = count // global_batch
         if self.batches_per_epoch < 1:
-            raise ValueError(
-                f"{args.data_dir}: {count} samples give {len(self.sampler)} per rank, fewer than --batch-size {self.batch_size}"
-            )
-        self._epoch, self._indices = None, None
+            raise ValueError(f"{args.data_dir}: {count} samples are fewer than one global batch of {global_batch}")
+        self._epoch, self._order = None, None
 
     def batch(self, step, micro, grad_accum):
         index = step * grad_accum + micro  # global micro-batch counter: epoch and offset follow from it
         epoch, offset = divmod(index, self.batches_per_epoch)
         if epoch != self._epoch:
-            self.sampler.set_epoch(epoch)
-            self._epoch, self._indices = epoch, list(self.sampler)
-        rows = np.sort(np.asarray(self._indices[offset * self.batch_size:(offset + 1) * self.batch_size]))
+            self._epoch, self._order = epoch, torch.randperm(self.count, generator=generator(self.seed, 0xE90C, epoch)).numpy()
+        base = offset * self.global_batch
+        rows = np.sort(self._order[base + self.start:base + self.end])
         if self.model == "mlp":
             return torch.from_numpy(np.array(self.inputs[rows], dtype=np.float32)), torch.from_numpy(
                 np.array(self.targets[rows], dtype=np.int64)
@@ -115,15 +116,21 @@ def _path(directory, name):
 
 
 class Batches:
-    """One interface for both sources: batch(step, micro) -> (inputs, targets), synthetic ones already on the
-    device, files' on the CPU."""
+    """One interface for both sources: batch(step, micro) -> (inputs, targets), this rank's share of the global
+    batch; synthetic ones already on the device, files' on the CPU. `loss_scale` turns the sum of this rank's
+    per-sample losses into its part of the global mean, as DDP averages over the ranks."""
 
-    def __init__(self, args, rank, world_size, device):
-        self.grad_accum = args.grad_accum
+    def __init__(self, args, rank, world_size, device, global_batch):
+        if global_batch < world_size:
+            raise ValueError(f"a global batch of {global_batch} samples cannot be split across {world_size} ranks")
+        self.grad_accum, self.global_batch = args.grad_accum, global_batch
+        start, end = shard(global_batch, rank, world_size)
+        self.local_batch = end - start
+        self.loss_scale = world_size / (global_batch * args.grad_accum)
         if args.data_dir:
-            self.source = DirectoryBatches(args, rank, world_size)
+            self.source = DirectoryBatches(args, global_batch, start, end)
         else:
-            self.source = SyntheticBatches(args, rank, device)
+            self.source = SyntheticBatches(args, global_batch, start, end, device)
         self.shape = self.source.shape
         self.kind = "directory" if args.data_dir else "synthetic"
 

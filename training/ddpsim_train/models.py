@@ -49,7 +49,9 @@ def build_model(args, data_shape):
     )
 
 
-def loss_fn(model_name, logits, targets):
+def loss_sum(model_name, logits, targets):
+    """The sum over the batch of each sample's loss (a sequence's: the mean over its tokens)."""
     if model_name == "mlp":
-        return nn.functional.cross_entropy(logits.float(), targets)
-    return nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        return nn.functional.cross_entropy(logits.float(), targets, reduction="sum")
+    tokens = nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
+    return tokens / targets.shape[-1]

@@ -14,7 +14,7 @@ from . import checkpoint
 from .data import Batches, mix_seed
 from .distenv import barrier
 from .metrics import RESULT_PREFIX, MetricsLog, progress_line, write_json_atomic
-from .models import build_model, loss_fn
+from .models import build_model, loss_sum
 
 EXIT_DISAGREE = 3
 
@@ -36,38 +36,62 @@ def parameter_checksum(module):
     return digest.hexdigest()[:15]
 
 
+def parameter_norm(module):
+    """The L2 norm of every floating-point parameter and buffer, in float64: compares runs whose parameters cannot be
+    equal bit for bit (another world size sums the gradients in another order) within a tolerance."""
+    total = 0.0
+    for tensor in module.state_dict().values():
+        if tensor.is_floating_point():
+            total += float(tensor.detach().double().pow(2).sum())
+    return total ** 0.5
+
+
 class Trainer:
     def __init__(self, args, denv, device, backend):
         self.args, self.denv, self.device, self.backend = args, denv, device, backend
         self.world = dist.get_world_size()
-        self.batches = Batches(args, denv.rank, self.world, device)
+        self.attempt = round(time.time(), 3)  # this attempt's id in metrics.jsonl: when it started
+        self.world_sizes_seen = [self.world]
+        self.step, self.first_loss, self.last_loss, self.resumed_from = 0, None, None, None
+        if denv.is_main:
+            checkpoint.remove_stale_temp_files(args.checkpoint_dir)
+        snapshot = checkpoint.load_newest_valid(args.checkpoint_dir, denv.tag(), set_aside=denv.is_main)
+        self.global_batch = self._global_batch(snapshot[1])
+        self.batches = Batches(args, denv.rank, self.world, device, self.global_batch)
         torch.manual_seed(args.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
         model = build_model(args, self.batches.shape)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-        self.step, self.first_loss, self.last_loss, self.resumed_from = 0, None, None, None
         self.raw_model = model
-        if denv.is_main:
-            checkpoint.remove_stale_temp_files(args.checkpoint_dir)
-        self._load_snapshot()  # on the CPU, before DDP wraps the model
+        self._load_snapshot(*snapshot)  # on the CPU, before DDP wraps the model
         model.to(device)
         self.model = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
         self.metrics = MetricsLog(args.checkpoint_dir, denv.is_main)
 
     # -- snapshots ---------------------------------------------------------------------------------
-    def _load_snapshot(self):
-        step, state, path = checkpoint.load_newest_valid(self.args.checkpoint_dir, self.denv.tag(),
-                                                          set_aside=self.denv.is_main)
+    def _global_batch(self, state):
+        """Samples per optimizer step and micro-batch, kept for the whole run: --batch-size x the world size at the
+        run's start; a resumed run keeps its checkpoint's, whatever the world size now (elastic training)."""
+        if state is None:
+            return self.args.batch_size * self.world
+        if "global_batch" in state:
+            return int(state["global_batch"])
+        return self.args.batch_size * int(state.get("world_size") or self.world)  # a checkpoint from before
+
+    def _load_snapshot(self, step, state, path):
         if state is not None:
             self.raw_model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             checkpoint.restore_rng_state(state["rng"], torch.device("cpu"))
             self.step, self.resumed_from = step, step
             self.first_loss, self.last_loss = state.get("first_loss"), state.get("last_loss")
-            if state.get("world_size") != self.world:
-                print(f"{self.denv.tag()} warning: {path} was written with world size {state.get('world_size')}, "
-                      f"now {self.world}: the data split changes", file=sys.stderr, flush=True)
+            self.world_sizes_seen = list(state.get("world_sizes", [state.get("world_size")])) + [self.world]
             if self.denv.is_main:
                 print(f"[ddpsim] resuming from {path} (step {step})", flush=True)
+                if state.get("world_size") != self.world:
+                    print(f"[ddpsim] world size {state.get('world_size')} -> {self.world} since that checkpoint: the "
+                          f"global batch stays {self.global_batch} samples per micro-batch, now "
+                          f"{self.global_batch / self.world:g} per rank on average; same samples, same learning rate",
+                          flush=True)
 
     def _save_snapshot(self):
         if not self.denv.is_main:
@@ -81,6 +105,8 @@ class Trainer:
             "first_loss": self.first_loss,
             "last_loss": self.last_loss,
             "world_size": self.world,
+            "global_batch": self.global_batch,
+            "world_sizes": sorted({w for w in self.world_sizes_seen if w}),
             "seed": self.args.seed,
             "model_name": self.args.model,
         }
@@ -106,7 +132,7 @@ class Trainer:
             with sync:
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=args.bf16):
                     logits = self.model(inputs)
-                loss = loss_fn(args.model, logits, targets) / accum
+                loss = loss_sum(args.model, logits, targets) * self.batches.loss_scale
                 loss.backward()
             total += loss.detach()
         self.optimizer.step()
@@ -124,7 +150,7 @@ class Trainer:
             print(f"[ddpsim] training {args.model} ({params:,} parameters, {self.batches.kind} data) on world size "
                   f"{self.world} ({nodes} node(s)), backend {self.backend}, device {self.device.type}, "
                   f"steps {self.step + 1}..{args.steps}, restarts {denv.restart_count}", flush=True)
-        samples_per_step = args.batch_size * args.grad_accum * self.world
+        samples_per_step = self.global_batch * args.grad_accum
         stop.install()  # from here on SIGTERM/SIGINT end the step, checkpoint, exit 0
         started, timed_steps, timed_seconds, stopped_by = time.perf_counter(), 0, 0.0, None
         while self.step < args.steps:
@@ -147,7 +173,7 @@ class Trainer:
                 rate = samples_per_step / max(step_time, 1e-9)
                 self.metrics.write(step=self.step, loss=round(loss, 6), samples_per_s=round(rate, 2),
                                    step_time_s=round(step_time, 6), world_size=self.world,
-                                   restarts=denv.restart_count)
+                                   restarts=denv.restart_count, attempt=self.attempt)
                 if self.step % args.log_every == 0 or self.step == args.steps:
                     print(f"[ddpsim] {progress_line(self.step, args.steps, loss, rate, step_time, self.world)}",
                           flush=True)
@@ -194,6 +220,7 @@ class Trainer:
             "final_step": self.step,
             "steps": args.steps,
             "checksum": checksums[0],
+            "param_norm": parameter_norm(self.raw_model),
             "rank_checksums": checksums,
             "agree": agree,
             "restarts": denv.restart_count,
@@ -206,7 +233,9 @@ class Trainer:
             "data": self.batches.kind,
             "steps_this_run": timed_steps,
             "step_time_s": round(mean_step, 6) if mean_step else None,
-            "samples_per_s": round(args.batch_size * args.grad_accum * self.world / mean_step, 2) if mean_step else None,
+            "samples_per_s": round(self.global_batch * args.grad_accum / mean_step, 2) if mean_step else None,
+            "global_batch": self.global_batch,
+            "world_sizes": sorted({w for w in self.world_sizes_seen if w}),
             "elapsed_s": round(elapsed, 3),
             "torch": torch.__version__,
         }

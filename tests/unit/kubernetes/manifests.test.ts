@@ -70,6 +70,7 @@ function env(nodes: number, procs: number) {
         value("DDPSIM_WORK_DIR", "/workspace"),
         value("DDPSIM_CODE_DIR", "/code"),
         value("DDPSIM_CHECKPOINT_DIR", "/checkpoints"),
+        value("DDPSIM_COLLECTIVE_TIMEOUT_SECONDS", "30"),
         value("NODE_RANK", nodes > 1 ? I : "0"),
         value("NNODES", String(nodes)),
         value("MASTER_ADDR", `${JOB}-0.${JOB}`),

@@ -1,0 +1,6 @@
+export * from "./scenario";
+export * from "./metrics";
+export * from "./analysis";
+export * from "./report";
+export * from "./reference";
+export * from "./runner";
