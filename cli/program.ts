@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CliError, EXIT } from "./errors";
 import { logsCommand } from "./verbs/logs";
+import { runCommand } from "./verbs/run";
 import { statusCommand } from "./verbs/status";
 import { waitCommand } from "./verbs/wait";
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     for (const verb of [statusCommand(), logsCommand(), waitCommand()]) {
         program.addCommand(verb.exitOverride().showHelpAfterError("(add --help for usage)"));
     }
+    program.addCommand(runCommand().exitOverride().showHelpAfterError("(add --help for usage)"));
     program.addHelpText("after", "\nSee docs/cli.md for the labels, verdicts and exit codes.");
     return program;
 }
