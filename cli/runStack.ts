@@ -18,7 +18,7 @@ import { LiveLine } from "./liveLine";
 import { DEFAULT_CLUSTER } from "./options";
 import { report } from "./report";
 import { ClusterTracker } from "./snapshot";
-import { StackDriver, StackDriverOptions } from "./stackDriver";
+import { StackDriver } from "./stackDriver";
 import { progressLine } from "./verbs/wait";
 import { WatchEnd, watchCluster } from "./watch";
 
@@ -31,8 +31,6 @@ export interface RunStackOptions {
     timeoutS?: number;
     stallAfterS: number;
     quiet: boolean;
-    /** For tests and benches: the driver's options beyond these. */
-    driver?: Partial<StackDriverOptions>;
 }
 
 /** `key=value` as a config override: the value as JSON when it is JSON (`3`, `true`, `["--steps","5"]`), else the text. */
@@ -168,7 +166,6 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         config: options.config,
         onOutput: echo,
         color: process.stderr.isTTY === true && process.env.NO_COLOR === undefined,
-        ...options.driver,
     });
     const interrupts = new Interrupts(say);
     const backend = process.env.PULUMI_BACKEND_URL ?? "the project's backend (Pulumi.yaml backend.url, else the one you are logged in to)";
@@ -188,13 +185,19 @@ export async function runStack(options: RunStackOptions): Promise<number> {
             code = EXIT.error;
         } else {
             say(`pulumi up returned after ${up.seconds.toFixed(1)} s; waiting for the run`);
-            ref = await clusterRef(docker, driver, up.outputs);
-            const nodes = await findNodes(docker, ref);
-            if (nodes.length === 0) {
-                say(`pulumi up created no node container of cluster ${ref.cluster} (owner ${ref.owner}, stack ${ref.stack})`);
+            try {
+                ref = await clusterRef(docker, driver, up.outputs);
+                const nodes = await findNodes(docker, ref);
+                if (nodes.length === 0) {
+                    say(`pulumi up created no node container of cluster ${ref.cluster} (owner ${ref.owner}, stack ${ref.stack})`);
+                    code = EXIT.error;
+                } else {
+                    code = await waitForVerdict(docker, ref, nodes, options, interrupts.run.signal, interrupts, say);
+                }
+            } catch (err) {
+                // Whatever went wrong while waiting, the cluster still comes down.
+                say(`${err instanceof Error ? err.message : String(err)}`);
                 code = EXIT.error;
-            } else {
-                code = await waitForVerdict(docker, ref, nodes, options, interrupts.run.signal, interrupts, say);
             }
         }
         if (!up.ok) outputs = await driver.outputs();
