@@ -7,6 +7,7 @@ import { chaosCommand } from "./verbs/chaos";
 import { faultCommand } from "./verbs/fault";
 import { healCommand } from "./verbs/heal";
 import { logsCommand } from "./verbs/logs";
+import { runCommand } from "./verbs/run";
 import { statusCommand } from "./verbs/status";
 import { waitCommand } from "./verbs/wait";
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     for (const verb of [statusCommand(), logsCommand(), waitCommand(), faultCommand(), healCommand(), chaosCommand()]) {
         program.addCommand(verb.exitOverride().showHelpAfterError("(add --help for usage)"));
     }
+    program.addCommand(runCommand().exitOverride().showHelpAfterError("(add --help for usage)"));
     program.addHelpText("after", "\nSee docs/cli.md for the labels, verdicts and exit codes.");
     return program;
 }

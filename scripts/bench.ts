@@ -2,16 +2,20 @@
  * npm run bench -- [--profile 100mbit,1gbe] [--bandwidth-mbit N] [--latency-ms N] [--jitter-ms N] [--loss-percent N]
  *                  [--sizes 1K,64K,1M,8M] [--iters 10] [--no-train] [--json FILE]
  *
- * For each interconnect profile, brings a 2-node CPU cluster up on the local Docker engine (the stack runner of
- * the end-to-end tests: the real stack program, resources created on Docker), runs train_ddp.py --bench and a
- * short training run, and prints a Markdown table: configured link next to the measured all-reduce bus bandwidth
- * and small-message latency, and the training step time next to the `ideal` profile's (always measured too).
- * The overrides apply to every profile given. Needs Docker and the CPU image (built when missing).
+ * For each interconnect profile, brings a 2-node CPU cluster up through the real Pulumi engine (the driver of
+ * `ddpsim run`: Automation API, the Pulumi CLI and docker provider on PATH; its state in a temporary file backend),
+ * runs train_ddp.py --bench and a short training run, and prints a Markdown table: configured link next to the
+ * measured all-reduce bus bandwidth and small-message latency, and the training step time next to the `ideal`
+ * profile's (always measured too). The overrides apply to every profile given. Needs Docker, the Pulumi CLI and
+ * the docker provider (`PATH="$(bash scripts/pulumi-toolchain.sh):$PATH"` builds them here) and the CPU image
+ * (built when missing).
  */
 import * as fs from "fs";
 import * as os from "os";
 import { INTERCONNECT_PRESET_NAMES, LinkSpec } from "../components/plan";
+import { findOnPath, PULUMI_MISSING } from "../cli/stackDriver";
 import { benchProfile, BENCH_ITERS, BENCH_SIZES, cpuImage, ProfileResult, resultTable } from "./benchCluster";
+import { engineDriver } from "./engineDriver";
 
 interface Options {
     profiles: string[];
@@ -22,14 +26,22 @@ interface Options {
     json?: string;
 }
 
+const USAGE =
+    "usage: npm run bench -- [--profile ideal,100mbit,...] [--bandwidth-mbit N] [--latency-ms N] " +
+    "[--jitter-ms N] [--loss-percent N] [--sizes 1K,64K,1M,8M] [--iters N] [--no-train] [--json FILE]";
+
 function usage(message: string): never {
     console.error(`bench: ${message}`);
-    console.error(
-        "usage: npm run bench -- [--profile ideal,100mbit,...] [--bandwidth-mbit N] [--latency-ms N] " +
-            "[--jitter-ms N] [--loss-percent N] [--sizes 1K,64K,1M,8M] [--iters N] [--no-train] [--json FILE]",
-    );
+    console.error(USAGE);
     console.error(`profiles: ${INTERCONNECT_PRESET_NAMES.join(", ")}`);
     process.exit(2);
+}
+
+function help(): never {
+    console.log(USAGE);
+    console.log(`profiles: ${INTERCONNECT_PRESET_NAMES.join(", ")} (default 100mbit; ideal is always measured too, for the step time)`);
+    console.log("Brings each cluster up through the Pulumi CLI on PATH (Automation API), its state in a temporary file backend.");
+    process.exit(0);
 }
 
 function parse(argv: string[]): Options {
@@ -81,7 +93,7 @@ function parse(argv: string[]): Options {
                 break;
             case "--help":
             case "-h":
-                usage("help");
+                help();
             default:
                 usage(`unknown argument ${flag}`);
         }
@@ -93,7 +105,9 @@ function parse(argv: string[]): Options {
 
 async function main(): Promise<void> {
     const options = parse(process.argv.slice(2));
+    if (findOnPath("pulumi") === undefined) throw new Error(PULUMI_MISSING);
     const image = await cpuImage();
+    const driver = engineDriver();
     const cpus = os.cpus();
     console.error(`bench: image ${image}; host ${cpus.length} x ${cpus[0]?.model ?? "cpu"}, kernel ${os.release()}`);
     const results: ProfileResult[] = [];
@@ -101,6 +115,7 @@ async function main(): Promise<void> {
         console.error(`bench: ${profile}${Object.keys(overrides).length > 0 ? ` + ${JSON.stringify(overrides)}` : ""} ...`);
         const started = Date.now();
         const result = await benchProfile(image, profile, overrides, {
+            driver,
             sizes: options.sizes,
             iters: options.iters,
             train: options.train,
@@ -108,10 +123,14 @@ async function main(): Promise<void> {
         console.error(`bench: ${profile} done in ${((Date.now() - started) / 1000).toFixed(0)} s${result.failure ? `: ${result.failure}` : ""}`);
         results.push(result);
     };
-    if (options.train && !(options.profiles.includes("ideal") && Object.keys(options.overrides).length === 0)) {
-        await measure("ideal", {});
+    try {
+        if (options.train && !(options.profiles.includes("ideal") && Object.keys(options.overrides).length === 0)) {
+            await measure("ideal", {});
+        }
+        for (const profile of options.profiles) await measure(profile, options.overrides);
+    } finally {
+        driver.close();
     }
-    for (const profile of options.profiles) await measure(profile, options.overrides);
     console.log(resultTable(results));
     if (options.json !== undefined) fs.writeFileSync(options.json, JSON.stringify(results, null, 2) + "\n");
 }

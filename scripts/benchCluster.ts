@@ -1,19 +1,14 @@
 /**
- * Runs the stack under an interconnect profile on the local Docker engine (through the stack runner, as the
- * end-to-end tests do) and reads what the training program measured: `--bench` all-reduce bandwidth and
- * latency, and the step time of a short training run. Used by scripts/bench.ts and tests/e2e/interconnect.test.ts.
+ * Runs the stack under an interconnect profile and reads what the training program measured: `--bench` all-reduce
+ * bandwidth and latency, and the step time of a short training run. Used by scripts/bench.ts, which brings each
+ * cluster up through the real Pulumi engine (scripts/engineDriver.ts, the path of `ddpsim run`), and by
+ * tests/e2e/interconnect.test.ts, which passes the tests' stand-in driver (benchRuns.ts runs one cluster).
  */
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { promisify } from "util";
 import { describeLink, INTERCONNECT_PRESETS, InterconnectPreset, LinkSpec, resolveInterconnect } from "../components/plan";
-import { ensureCpuImage } from "../tests/support/cpuImage";
-import { cleanUp, logsOf, metricsOf, uniqueStack, upStack, waitForExit } from "../tests/support/clusterRuns";
-import { docker } from "../tests/support/dockerHarness";
+import { ClusterDriver, ClusterRun, runCluster } from "./benchRuns";
 
-const run = promisify(execFile);
+export { cpuImage, runCluster } from "./benchRuns";
+export type { ClusterDriver, ClusterRun, DriverUp, RunOptions } from "./benchRuns";
 
 /** One `DDPSIM_BENCH` line of train_ddp.py --bench. */
 export interface BenchRow {
@@ -23,104 +18,6 @@ export interface BenchRow {
     busbw_gbps: number;
     world_size: number;
     backend: string;
-}
-
-/** What one cluster run left: every node's exit code and log, or why `up` failed. */
-export interface ClusterRun {
-    upOk: boolean;
-    upError: string;
-    exitCodes: number[];
-    logs: string[];
-    seconds: number;
-    /** Where every node's full log was saved (os.tmpdir()/ddpsim-bench-logs/<stack>). */
-    logDir: string;
-    /** metrics.jsonl from the checkpoint volume (one JSON line per training step), when the run trained. */
-    metrics: Record<string, any>[];
-}
-
-export interface RunOptions {
-    image: string;
-    nodes?: number;
-    /** Stack config overrides, keys without the namespace (`interconnect`, `linkBandwidthMbit`, ...). */
-    config: Record<string, unknown>;
-    scriptArgs: string[];
-    /** Bound on the whole run (up, training, exit). */
-    timeoutMs: number;
-    label: string;
-}
-
-/** The CPU image's tag; built when its recipe changed (training/cpu-image/build.sh). */
-export const cpuImage = ensureCpuImage;
-
-/** Brings a cluster up, waits until every node exited, collects the logs and removes everything. */
-export async function runCluster(options: RunOptions): Promise<ClusterRun> {
-    const stack = uniqueStack(options.label);
-    const started = Date.now();
-    const config: Record<string, string> = {
-        "ddpsim:nodes": String(options.nodes ?? 2),
-        "ddpsim:gpusPerNode": "0",
-        "ddpsim:imageMode": "local",
-        "ddpsim:image": options.image,
-        "ddpsim:codeDir": "training",
-        "ddpsim:scriptArgs": JSON.stringify(options.scriptArgs),
-        "ddpsim:stopGraceSeconds": "5",
-    };
-    for (const [key, value] of Object.entries(options.config)) {
-        config[`ddpsim:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    try {
-        const up = await upStack(stack, config, options.timeoutMs);
-        const names: string[] = up.outputs.containerNames ?? (await stackContainers(stack));
-        if (!up.ok) {
-            // A node that failed may still be in its restart policy's back-off: let it settle (bounded).
-            await waitForExit(names, 30_000).catch(() => undefined);
-            const logs = await Promise.all(names.map((n) => logsOf(n).catch(() => "")));
-            const codes = await exitCodes(names);
-            const logDir = saveLogs(stack, names, logs);
-            return {
-                upOk: false, upError: up.stderr.trim(), exitCodes: codes, logs, seconds: (Date.now() - started) / 1000, logDir, metrics: [],
-            };
-        }
-        const remaining = Math.max(options.timeoutMs - (Date.now() - started), 1000);
-        let codes: number[] = [];
-        let waitError = "";
-        try {
-            codes = await waitForExit(names, remaining);
-        } catch (err) {
-            waitError = (err as Error).message;
-        }
-        const logs = await Promise.all(names.map(logsOf));
-        const logDir = saveLogs(stack, names, logs);
-        const metrics = await metricsOf(up.outputs.checkpointVolumeName).catch(() => []);
-        return { upOk: true, upError: waitError, exitCodes: codes, logs, seconds: (Date.now() - started) / 1000, logDir, metrics };
-    } finally {
-        await cleanUp([stack]);
-    }
-}
-
-function saveLogs(stack: string, names: string[], logs: string[]): string {
-    const dir = path.join(os.tmpdir(), "ddpsim-bench-logs", stack);
-    fs.mkdirSync(dir, { recursive: true });
-    names.forEach((name, rank) => fs.writeFileSync(path.join(dir, `node-${rank}.log`), logs[rank] ?? ""));
-    return dir;
-}
-
-/** The stack's containers in rank order, found by label (when `up` failed before printing its outputs). */
-async function stackContainers(stack: string): Promise<string[]> {
-    const { stdout } = await run("docker", [
-        "ps", "-a", "--filter", `label=ddpsim.stack=${stack}`, "--format", '{{.Label "ddpsim.rank"}} {{.Names}}',
-    ]);
-    return stdout
-        .trim()
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => l.split(" "))
-        .sort((a, b) => Number(a[0]) - Number(b[0]))
-        .map((p) => p[1]);
-}
-
-async function exitCodes(names: string[]): Promise<number[]> {
-    return Promise.all(names.map(async (n) => (await docker.getContainer(n).inspect()).State.ExitCode));
 }
 
 export function benchRows(log: string): BenchRow[] {
@@ -186,8 +83,8 @@ function failureOf(run: ClusterRun): string {
 export async function benchProfile(
     image: string,
     profile: string,
-    overrides: LinkSpec = {},
-    options: { sizes?: string; iters?: number; timeoutMs?: number; train?: boolean } = {},
+    overrides: LinkSpec,
+    options: { driver: ClusterDriver; sizes?: string; iters?: number; timeoutMs?: number; train?: boolean },
 ): Promise<ProfileResult> {
     const plan = resolveInterconnect(profile as InterconnectPreset, overrides);
     const result: ProfileResult = {
@@ -199,7 +96,8 @@ export async function benchProfile(
     };
     const bench = await runCluster({
         image,
-        label: `bench-${profile}`,
+        driver: options.driver,
+        label: profile,
         config: profileConfig(profile, overrides),
         scriptArgs: [
             "--bench",
@@ -227,6 +125,7 @@ export async function benchProfile(
     if (options.train !== false) {
         const training = await runCluster({
             image,
+            driver: options.driver,
             label: `train-${profile}`,
             config: profileConfig(profile, overrides),
             scriptArgs: TRAIN_ARGS,

@@ -18,7 +18,8 @@ interface WaitOptions extends TargetOptions {
     stallAfter: string;
 }
 
-function progressLine(snap: ClusterSnapshot, elapsedS: number): { text: string; key: string } {
+/** The live line of `wait` (and `run`): time, verdict, node states; `key` changes when what it says does. */
+export function progressLine(snap: ClusterSnapshot, elapsedS: number): { text: string; key: string } {
     const v = snap.verdict;
     const counts = nodeCounts(snap.nodes);
     const progress = v.status === "running" || v.status === "stalled" ? progressText(v.progress) : "";
