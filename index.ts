@@ -68,11 +68,11 @@ export const masterEndpoint = both.masterEndpoint;
 export const nodes = both.nodes as pulumi.Output<object[]>;
 export const checkpointVolumeName = both.checkpointVolumeName;
 export const logsCommand = both.logsCommand;
-// Docker only
-export const networkName = cluster?.networkName;
-export const containerNames = cluster?.containerNames;
-export const interconnect = cluster?.interconnect;
-// Kubernetes only
-export const jobName = job?.jobName;
-export const serviceName = job?.serviceName;
-export const kubernetesNamespace = job?.namespace;
+// Outputs of one target only, exported only when that target is used: a top-level export that is undefined makes
+// Pulumi print "Undefined value (...) will not show as a stack output" on every update.
+Object.assign(
+    exports,
+    cluster
+        ? { networkName: cluster.networkName, containerNames: cluster.containerNames, interconnect: cluster.interconnect }
+        : { jobName: job!.jobName, serviceName: job!.serviceName, kubernetesNamespace: job!.namespace },
+);

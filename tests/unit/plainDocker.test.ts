@@ -35,7 +35,8 @@ describe("plain docker commands from a plan (the start-up benchmark's baseline)"
     ]) {
         it(`docker run gives each node of ${title} what the stack program gives its container`, async () => {
             const file = path.join(tmp, "Pulumi.cpu.yaml");
-            fs.writeFileSync(file, `${fs.readFileSync(path.join(root, "Pulumi.cpu.yaml"), "utf8")}${extra}  ddpsim:owner: ann\n`);
+            const stackFile = fs.readFileSync(path.join(root, "Pulumi.cpu.yaml"), "utf8");
+            fs.writeFileSync(file, stackFile.replace("config:\n", `config:\n${extra}  ddpsim:owner: ann\n`));
             const files = readStackFiles(root, "cpu", file);
             const config = Object.fromEntries(Object.entries(files.config).map(([k, v]) => [`ddpsim:${k}`, v]));
             const registered = await useMocks(config, { stack: "cpu" });

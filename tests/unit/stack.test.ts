@@ -42,6 +42,11 @@ describe("the stack program (index.ts)", () => {
             `${PREFIX("dev")}-node-1-${MOCK_SUFFIX}`,
         ]);
         assert.strictEqual(outputs.checkpointVolumeName, `${PREFIX("dev")}-checkpoints`);
+        // the Kubernetes target's outputs are not exported at all (an undefined export makes Pulumi warn)
+        assert.deepStrictEqual(
+            Object.keys(outputs).filter((key) => ["jobName", "serviceName", "kubernetesNamespace"].includes(key)),
+            [],
+        );
     });
 
     it("brings up a CPU stack with no GPU bound", async () => {
