@@ -16,6 +16,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ensureCpuImage } from "../support/cpuImage";
 import { docker, purgeStack, stackObjects } from "../support/dockerHarness";
+import { metricsOf, resultOf, volumeFiles } from "../support/clusterRuns";
 import { REPO_ROOT } from "../support/stackFiles";
 import { waitFor } from "../support/wait";
 import { CLI_MAIN, ensureCliBuilt } from "../e2e/cli/cliProcess";
@@ -163,13 +164,14 @@ describe("ddpsim run: up, wait, verdict, teardown through the real Pulumi engine
         assert.deepStrictEqual(await left(stack), { containers: [], networks: [], volumes: [] });
     });
 
-    it("SIGINT while waiting stops the wait, tears the cluster down (saying so) and exits 130", async () => {
-        const stack = newStack("sigint", { "ddpsim:scriptArgs": ["--steps", "400", "--step-sleep", "0.5"] });
+    it("SIGINT while training tears the cluster down (saying so), exits 130 and keeps a checkpoint of the last step; the next run resumes from it", async () => {
+        const steps = 60;
+        const stack = newStack("sigint", { "ddpsim:scriptArgs": ["--steps", String(steps), "--step-sleep", "0.5"] });
         let sent = false;
         const run = await ddpsimRun(["--stack", stack, "-q"], {
             onStdout: (out, kill) => {
-                // The first line of the wait: `up` has returned and the nodes exist.
-                if (!sent && /^\[\d+s\] (starting|running)/m.test(out)) {
+                // A live line with training progress: `up` has returned and the nodes are training.
+                if (!sent && /^\[\d+s\] running: /m.test(out)) {
                     sent = true;
                     kill("SIGINT");
                 }
@@ -181,6 +183,20 @@ describe("ddpsim run: up, wait, verdict, teardown through the real Pulumi engine
         assert.match(run.stderr, /tearing the cluster down \(pulumi destroy of stack \S+\) after the interrupt/);
         const found = await left(stack);
         assert.deepStrictEqual([found.containers, found.networks, found.volumes.length], [[], [], 1], explain(run));
+
+        // The real provider stopped each node with destroyGraceSeconds: the trainer saved the step it was at.
+        const volume = found.volumes[0];
+        const stoppedAt = Math.max(...(await metricsOf(volume)).map((m) => m.step));
+        const files = await volumeFiles(volume);
+        assert.ok(stoppedAt >= 1 && stoppedAt < steps, `stopped mid-run: step ${stoppedAt}`);
+        assert.ok(files.includes(`ckpt-step${String(stoppedAt).padStart(8, "0")}.pt`), `a checkpoint of step ${stoppedAt}; files ${files.join(" ")}`);
+        assert.ok(!files.includes("result.json"), files.join(" "));
+
+        const again = await ddpsimRun(["--stack", stack, "-q"]);
+        assert.strictEqual(again.code, 0, explain(again));
+        const result = await resultOf(volume);
+        assert.deepStrictEqual([result.resumed_from_step, result.final_step, result.agree], [stoppedAt, steps, true]);
+        console.log(`      figure: interrupted at step ${stoppedAt}, resumed from it, finished ${steps} steps (${run.seconds.toFixed(0)} s + ${again.seconds.toFixed(0)} s)`);
     });
 
     it("without the Pulumi CLI on PATH: one line saying how to get it, exit 2, nothing created", async () => {

@@ -107,7 +107,7 @@ describe("elastic training, chaos scenarios and destroy mid-run (CPU image)", fu
     async function destroyMidRun(): Promise<void> {
         const s = await lab.up("f-destroy");
         await waitForStep(s.volume, 12, 300_000);
-        const removed = await destroy(s.stack);
+        const removed = (await destroy(s.stack)).flat();
         assert.ok(removed.some((e) => e.name === "ddp-node-0"));
         const steps = (await metricsOf(s.volume)).map((m) => m.step);
         const stoppedAt = Math.max(...steps);
