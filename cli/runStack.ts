@@ -14,13 +14,11 @@ import { connectDocker } from "./docker";
 import { formatDuration } from "./durations";
 import { CliError, EXIT } from "./errors";
 import { verdictText } from "./format";
-import { LiveLine } from "./liveLine";
+import { watchWithLiveLine } from "./liveWatch";
 import { DEFAULT_CLUSTER } from "./options";
 import { report } from "./report";
 import { ClusterTracker } from "./snapshot";
 import { StackDriver } from "./stackDriver";
-import { progressLine } from "./verbs/wait";
-import { WatchEnd, watchCluster } from "./watch";
 
 export interface RunStackOptions {
     projectDir: string;
@@ -109,20 +107,7 @@ async function waitForVerdict(
     say: (line: string) => void,
 ): Promise<number> {
     const tracker = new ClusterTracker(docker, ref, nodes, options.stallAfterS);
-    const line = new LiveLine(process.stdout);
-    let end: WatchEnd;
-    try {
-        end = await watchCluster(tracker, {
-            timeoutS: options.timeoutS,
-            signal,
-            onSnapshot: (snap, elapsedS) => {
-                const { text, key } = progressLine(snap, elapsedS);
-                line.show(text, key);
-            },
-        });
-    } finally {
-        line.end();
-    }
+    const end = await watchWithLiveLine(tracker, options.timeoutS, signal);
     switch (end.end) {
         case "done":
             return report(docker, end.snap);

@@ -5,25 +5,16 @@
 import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { EXIT } from "../errors";
-import { progressText, verdictText } from "../format";
-import { LiveLine } from "../liveLine";
+import { verdictText } from "../format";
+import { watchWithLiveLine } from "../liveWatch";
 import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
-import { nodeCounts, report } from "../report";
+import { report } from "../report";
 import { untilSignal } from "../signals";
-import { ClusterSnapshot, ClusterTracker } from "../snapshot";
-import { WatchEnd, watchCluster } from "../watch";
+import { ClusterTracker } from "../snapshot";
 
 interface WaitOptions extends TargetOptions {
     timeout?: string;
     stallAfter: string;
-}
-
-/** The live line of `wait` (and `run`): time, verdict, node states; `key` changes when what it says does. */
-export function progressLine(snap: ClusterSnapshot, elapsedS: number): { text: string; key: string } {
-    const v = snap.verdict;
-    const counts = nodeCounts(snap.nodes);
-    const progress = v.status === "running" || v.status === "stalled" ? progressText(v.progress) : "";
-    return { text: `[${formatDuration(elapsedS)}] ${verdictText(v)} | nodes: ${counts}`, key: `${v.status}|${progress}|${counts}` };
 }
 
 async function wait(options: WaitOptions): Promise<number> {
@@ -31,21 +22,8 @@ async function wait(options: WaitOptions): Promise<number> {
     const stallAfter = parseDuration(options.stallAfter, "--stall-after");
     const target = await openTarget(options);
     const tracker = new ClusterTracker(target.docker, target.ref, target.nodes, stallAfter);
-    const line = new LiveLine(process.stdout);
     return untilSignal(async (signal) => {
-        let result: WatchEnd;
-        try {
-            result = await watchCluster(tracker, {
-                timeoutS,
-                signal,
-                onSnapshot: (snap, elapsedS) => {
-                    const { text, key } = progressLine(snap, elapsedS);
-                    line.show(text, key);
-                },
-            });
-        } finally {
-            line.end();
-        }
+        const result = await watchWithLiveLine(tracker, timeoutS, signal);
         switch (result.end) {
             case "done":
                 return report(target.docker, result.snap);

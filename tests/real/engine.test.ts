@@ -17,8 +17,8 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ensureCpuImage } from "../support/cpuImage";
 import { docker, purgeStack, stackObjects } from "../support/dockerHarness";
 import { logsOf, resultOf, waitForExit } from "../support/clusterRuns";
+import { checkoutAt, REPO_ROOT } from "../support/stackFiles";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const PROJECT = "ddpsim";
 const CLEAN_NODES_ERROR = "ddpsim:nodes must be a whole number from 1 to 256, got 0";
 
@@ -45,16 +45,6 @@ function programOf(root: string): () => Promise<Record<string, unknown>> {
 }
 
 const program = programOf(REPO_ROOT);
-
-/** A second checkout of the program at another path (what a CI runner has): sources copied, node_modules linked. */
-function checkoutAt(dir: string): string {
-    fs.mkdirSync(dir, { recursive: true });
-    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "training"]) {
-        fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes("__pycache__") });
-    }
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    return dir;
-}
 
 function repoProject(): any {
     return parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));

@@ -17,7 +17,7 @@ import { parse, stringify } from "yaml";
 import { ensureCpuImage } from "../support/cpuImage";
 import { docker, purgeStack, stackObjects } from "../support/dockerHarness";
 import { metricsOf, resultOf, volumeFiles } from "../support/clusterRuns";
-import { REPO_ROOT } from "../support/stackFiles";
+import { checkoutAt, REPO_ROOT } from "../support/stackFiles";
 import { waitFor } from "../support/wait";
 import { CLI_MAIN, ensureCliBuilt } from "../e2e/cli/cliProcess";
 
@@ -33,16 +33,6 @@ interface RunResult {
 
 function onPath(binary: string): boolean {
     return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, binary)));
-}
-
-/** A checkout of the program at `dir`: what a user's project folder holds, node_modules linked. */
-function checkoutAt(dir: string): string {
-    fs.mkdirSync(dir, { recursive: true });
-    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "training"]) {
-        fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes("__pycache__") });
-    }
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    return dir;
 }
 
 describe("ddpsim run: up, wait, verdict, teardown through the real Pulumi engine", function () {
