@@ -74,3 +74,9 @@ export async function inNetworkNamespace(docker: Docker, containerId: string, im
 export function outputLine(result: CommandResult): string {
     return `${result.stdout}\n${result.stderr}`.replace(/\s+/g, " ").trim();
 }
+
+/** Whether a container was created with NET_ADMIN: Docker stores capabilities as the client sent them ("NET_ADMIN", or
+ * "CAP_NET_ADMIN" as the docker CLI and the Pulumi provider send them). */
+export function hasNetAdmin(info: { HostConfig: { CapAdd?: string[] | null } }): boolean {
+    return (info.HostConfig.CapAdd ?? []).some((cap) => ["NET_ADMIN", "CAP_NET_ADMIN"].includes(cap.toUpperCase()));
+}

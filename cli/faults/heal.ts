@@ -5,7 +5,7 @@
 import Docker from "dockerode";
 import { CONTAINER_INTERFACE } from "../../components/plan/defaults";
 import { shellJoin } from "../../components/plan/interconnect";
-import { execIn, inNetworkNamespace, outputLine } from "./dockerOps";
+import { execIn, hasNetAdmin, inNetworkNamespace, outputLine } from "./dockerOps";
 import { profileCommands } from "./inject";
 import { FaultRecord, FaultStore } from "./records";
 
@@ -51,7 +51,7 @@ async function healPartition(docker: Docker, record: FaultRecord & { undo: { kin
     const addressText = address === undo.ipAddress ? `address ${address} as before` : `address ${address} (was ${undo.ipAddress})`;
     const parts = [`reconnected to ${undo.networkName} as ${undo.aliases.join(", ") || "before"}, ${addressText}`];
     if (info.State.Running) {
-        const shaping = (info.HostConfig.CapAdd ?? []).includes("NET_ADMIN") ? profileCommands(info) : [];
+        const shaping = hasNetAdmin(info) ? profileCommands(info) : [];
         const script = reconnectScript(endpoint?.Gateway ?? "", shaping);
         const result = await inNetworkNamespace(docker, record.containerId, info.Image, ["sh", "-c", script]);
         if (result.code !== 0) parts.push(`but putting its interface back failed: ${outputLine(result)}`);

@@ -9,7 +9,7 @@ import { CONTAINER_INTERFACE } from "../../components/plan/defaults";
 import { ClusterRef, LABELS, NodeContainer } from "../cluster";
 import { dockerEndpoint } from "../docker";
 import { CliError } from "../errors";
-import { execIn, outputLine } from "./dockerOps";
+import { execIn, hasNetAdmin, outputLine } from "./dockerOps";
 import { FaultSpec } from "./kinds";
 import { FaultRecord, FaultStore, UndoInfo } from "./records";
 
@@ -115,7 +115,7 @@ export async function faultProblem(docker: Docker, ref: ClusterRef, node: NodeCo
     if (spec.kind === "partition" && (await clusterNetwork(docker, ref, info)) === undefined) {
         return `${who(node)} is on no cluster network: is it partitioned already? (ddpsim status shows active faults)`;
     }
-    if (spec.kind === "degrade" && !(info.HostConfig.CapAdd ?? []).includes("NET_ADMIN")) {
+    if (spec.kind === "degrade" && !hasNetAdmin(info)) {
         return (
             `${who(node)} was created without link shaping, so it has no NET_ADMIN and its link cannot be changed: ` +
             `deploy the cluster with an interconnect profile (interconnect, linkBandwidthMbit) to degrade it; ddpsim never grants NET_ADMIN only for a fault`

@@ -89,17 +89,31 @@ def choose_backend(requested, device):
     return "nccl" if device.type == "cuda" else "gloo"
 
 
+# How long the other ranks wait for rank 0 to write a checkpoint. The collective timeout is short on purpose (it is
+# how a hung or cut-off peer is noticed), but a large checkpoint on a slow disk can take minutes.
+SAVE_WAIT_SECONDS = 1800
+_save_group = None
+
+
 def init_process_group(backend, device, timeout_seconds):
+    global _save_group
     if device.type == "cuda":
         torch.cuda.set_device(device)  # before init_process_group, so NCCL binds the right GPU
     dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_seconds))
+    _save_group = dist.new_group(timeout=datetime.timedelta(seconds=max(timeout_seconds, SAVE_WAIT_SECONDS)))
 
 
-def barrier(device):
+def barrier(device, group=None):
     if dist.get_backend() == "nccl":
-        dist.barrier(device_ids=[device.index])
+        dist.barrier(group=group, device_ids=[device.index])
     else:
-        dist.barrier()
+        dist.barrier(group=group)
+
+
+def wait_for_save(device):
+    """Every rank waits here until rank 0 has written its checkpoint, under SAVE_WAIT_SECONDS rather than the
+    collective timeout."""
+    barrier(device, _save_group)
 
 
 def destroy_process_group(succeeded, device, exit_code):

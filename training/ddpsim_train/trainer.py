@@ -12,7 +12,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from . import checkpoint
 from .data import Batches, mix_seed
-from .distenv import barrier
+from .distenv import wait_for_save
 from .metrics import RESULT_PREFIX, MetricsLog, progress_line, write_json_atomic
 from .models import build_model, loss_sum
 
@@ -185,6 +185,7 @@ class Trainer:
                 time.sleep(args.debug_slow_checkpoint)
             if stop_now or (self.step % args.checkpoint_every == 0 and self.step < args.steps):
                 self._save_snapshot()
+                wait_for_save(self.device)
             if stop_now:
                 stopped_by = stop.signal_name or "a signal on another rank"
                 break
@@ -195,7 +196,6 @@ class Trainer:
         return self._report_result(nodes, timed_steps, timed_seconds, elapsed)
 
     def _report_stop(self, stopped_by):
-        barrier(self.device)  # rank 0's checkpoint is on disk before anyone exits
         if self.denv.is_main:
             info = {"step": self.step, "signal": stopped_by,
                     "checkpoint": os.path.join(self.args.checkpoint_dir, checkpoint.file_name(self.step))}
@@ -241,6 +241,7 @@ class Trainer:
         }
         if agree and self.resumed_from != self.step:
             self._save_snapshot()
+            wait_for_save(self.device)
         if denv.is_main:
             verdict = "all ranks agree" if agree else "RANKS DISAGREE"
             print(f"[ddpsim] done: world size {self.world} ({result['nodes']} node(s)), step {self.step}, "

@@ -3,6 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { hasNetAdmin } from "../../../cli/faults/dockerOps";
 import {
     analyse,
     checkFaultSpec,
@@ -266,5 +267,15 @@ describe("the chaos analysis", () => {
         assert.ok(text.includes("restarts: ddp-node-0 0 container, 1 worker failure(s); ddp-node-1 1 container, 1 worker failure(s)"));
         assert.ok(text.includes("parameters: equal to the undisturbed run, bit for bit (checksum abc, test)"));
         assert.ok(text.endsWith("verdict: succeeded: every node exited 0"));
+    });
+});
+
+describe("degrade's NET_ADMIN check", () => {
+    it("reads NET_ADMIN in every form Docker stores it (the Pulumi provider and docker CLI send CAP_NET_ADMIN)", () => {
+        const withCaps = (caps: string[] | null) => ({ HostConfig: { CapAdd: caps } });
+        assert.deepStrictEqual(
+            [["CAP_NET_ADMIN", "CAP_SETPCAP"], ["NET_ADMIN"], ["cap_net_admin"], ["CAP_SETPCAP"], [], null].map((caps) => hasNetAdmin(withCaps(caps))),
+            [true, true, true, false, false, false],
+        );
     });
 });
