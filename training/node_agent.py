@@ -491,7 +491,10 @@ class Agent:
                 os.kill(process.pid, sig)
             except OSError:
                 pass
-        threading.Timer(max(deadline - time.monotonic(), 0) + 2.0, self._kill_group).start()
+        # Once the workers are done there is nothing left to save: torchrun gets a few seconds to leave on its own.
+        # (Node 0's torchrun often cannot: it waits in its exit barrier for the agents of nodes already stopped, in a
+        # store call that does not return to Python for the signal, and would otherwise hold the whole grace.)
+        threading.Timer(min(max(deadline - time.monotonic(), 0) + 2.0, 5.0), self._kill_group).start()
 
     # main ------------------------------------------------------------------------------------------------------
     def run(self):
