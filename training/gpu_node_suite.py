@@ -65,7 +65,7 @@ def main(argv=None):
         print(f"{denv.tag()} error: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         raise
     finally:
-        distenv.destroy_process_group(succeeded, device, code)
+        distenv.destroy_process_group(succeeded, device, code if succeeded else 1)
     return code
 
 

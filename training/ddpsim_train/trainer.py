@@ -94,8 +94,12 @@ class Trainer:
                           flush=True)
 
     def _save_snapshot(self):
-        if not self.denv.is_main:
-            return None
+        """Rank 0 writes the checkpoint; every rank returns once it is on disk."""
+        if self.denv.is_main:
+            self._write_snapshot()
+        wait_for_save(self.device)
+
+    def _write_snapshot(self):
         state = {
             "format": 1,
             "step": self.step,
@@ -185,7 +189,6 @@ class Trainer:
                 time.sleep(args.debug_slow_checkpoint)
             if stop_now or (self.step % args.checkpoint_every == 0 and self.step < args.steps):
                 self._save_snapshot()
-                wait_for_save(self.device)
             if stop_now:
                 stopped_by = stop.signal_name or "a signal on another rank"
                 break
@@ -241,7 +244,6 @@ class Trainer:
         }
         if agree and self.resumed_from != self.step:
             self._save_snapshot()
-            wait_for_save(self.device)
         if denv.is_main:
             verdict = "all ranks agree" if agree else "RANKS DISAGREE"
             print(f"[ddpsim] done: world size {self.world} ({result['nodes']} node(s)), step {self.step}, "
