@@ -57,3 +57,10 @@ export function demuxAll(buffer: Buffer, multiplexed: boolean): { stream: Stream
     demuxer.end();
     return lines;
 }
+
+/** A whole log buffer as the text of each stream, its lines joined with newlines. */
+export function demuxText(buffer: Buffer, multiplexed: boolean): Record<StreamName, string> {
+    const lines = demuxAll(buffer, multiplexed);
+    const text = (stream: StreamName) => lines.filter((l) => l.stream === stream).map((l) => l.line).join("\n");
+    return { stdout: text("stdout"), stderr: text("stderr") };
+}

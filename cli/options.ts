@@ -44,7 +44,7 @@ export function addTargetOptions(command: Command): Command {
         .option("--cluster <name>", "DdpCluster resource name", DEFAULT_CLUSTER);
 }
 
-function checkName(value: string | undefined, flag: string): void {
+export function checkName(value: string | undefined, flag: string): void {
     if (value !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.\-/]*$/.test(value)) {
         throw new CliError(`${flag} must be a Pulumi name (letters, digits, - _ . /), got ${JSON.stringify(value)}`);
     }

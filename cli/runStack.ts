@@ -9,11 +9,11 @@
  */
 import Docker from "dockerode";
 import { defaultOwner } from "../components/owner";
-import { ClusterRef, findNodes, LABELS, NodeContainer } from "./cluster";
+import { clusterFilters, ClusterRef, findNodes, LABELS, NodeContainer } from "./cluster";
 import { connectDocker } from "./docker";
 import { formatDuration } from "./durations";
 import { CliError, EXIT } from "./errors";
-import { verdictText } from "./format";
+import { useColour, verdictText } from "./format";
 import { watchWithLiveLine } from "./liveWatch";
 import { DEFAULT_CLUSTER } from "./options";
 import { report } from "./report";
@@ -125,8 +125,7 @@ async function waitForVerdict(
 
 /** Removes the cluster's volumes left after the destroy (purge), or says which one is kept. */
 async function afterDestroy(docker: Docker, ref: ClusterRef, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
-    const label = [LABELS.owner, LABELS.project, LABELS.stack, LABELS.cluster].map((l, i) => `${l}=${[ref.owner, ref.project, ref.stack, ref.cluster][i]}`);
-    const byLabel = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+    const byLabel = (await docker.listVolumes({ filters: clusterFilters(ref) })).Volumes ?? [];
     const names = new Set(byLabel.map((v) => v.Name));
     const named = outputs.checkpointVolumeName;
     if (typeof named === "string" && (await docker.getVolume(named).inspect().then(() => true, () => false))) names.add(named);
@@ -150,7 +149,7 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         stack: options.stack,
         config: options.config,
         onOutput: echo,
-        color: process.stderr.isTTY === true && process.env.NO_COLOR === undefined,
+        color: useColour(process.stderr),
     });
     const interrupts = new Interrupts(say);
     const backend = process.env.PULUMI_BACKEND_URL ?? "the project's backend (Pulumi.yaml backend.url, else the one you are logged in to)";

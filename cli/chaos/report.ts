@@ -8,6 +8,7 @@ import * as path from "path";
 import Docker from "dockerode";
 import { packageTrainingDir } from "../../components/plan/validate";
 import { ClusterRef } from "../cluster";
+import { demuxText } from "../demux";
 import { resultText, table } from "../format";
 import { LABEL_PREFIX } from "../../components/plan/plan";
 import { ChaosAnalysis, FaultOutcome } from "./analysis";
@@ -127,22 +128,12 @@ export async function drawTimeline(docker: Docker, image: string, report: ChaosR
     try {
         await container.start();
         const done = (await container.wait()) as { StatusCode: number };
-        const out = (await container.logs({ stdout: true, stderr: false, follow: false })) as unknown as Buffer;
-        const err = (await container.logs({ stdout: false, stderr: true, follow: false })) as unknown as Buffer;
-        const text = (buffer: Buffer) => {
-            const parts: string[] = [];
-            for (let o = 0; o + 8 <= buffer.length; ) {
-                const size = buffer.readUInt32BE(o + 4);
-                parts.push(buffer.subarray(o + 8, o + 8 + size).toString("utf8"));
-                o += 8 + size;
-            }
-            return parts.join("");
-        };
+        const text = demuxText((await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer, true);
         if (done.StatusCode !== 0) {
-            const why = text(err).trim().split("\n").pop() ?? "";
+            const why = text.stderr.trim().split("\n").pop() ?? "";
             return { problem: `the image ${image} could not draw it (exit ${done.StatusCode}: ${why}); matplotlib is in ddpsim's CPU image` };
         }
-        return { png: Buffer.from(text(out).trim(), "base64") };
+        return { png: Buffer.from(text.stdout.trim(), "base64") };
     } finally {
         await container.remove({ force: true }).catch(() => undefined);
     }

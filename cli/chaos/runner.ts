@@ -182,7 +182,7 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
     let end: ChaosRun["end"] = "aborted";
     if (!aborted) {
         say("every fault is over; waiting for the run to end");
-        const watched = await watchCluster(new ClusterTracker(docker, ref, nodes, 3600), {
+        const watched = await watchCluster(tracker, {
             timeoutS: scenario.timeoutSeconds ?? options.timeoutSeconds,
             signal: options.signal,
         });
@@ -191,7 +191,7 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
     }
 
     const endMs = Date.now();
-    const snap = await new ClusterTracker(docker, ref, nodes, 3600).snapshot();
+    const snap = await tracker.snapshot(); // the tracker reads only the lines written since its last snapshot
     const perNode: LogLine[][] = await Promise.all(snap.nodes.map((n) => readLogs(docker, n)));
     const logs = mergeByTime(perNode).filter((l) => timeMs(l) >= since);
     const metrics: MetricsLine[] = (await readMetrics(docker, ids, dir)).filter((m) => m.time * 1000 >= since);

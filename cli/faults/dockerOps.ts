@@ -3,7 +3,7 @@
  * (`docker exec`), and a short-lived helper container that shares a node's network namespace with NET_ADMIN only.
  */
 import Docker from "dockerode";
-import { LogDemuxer } from "../demux";
+import { demuxText, LogDemuxer } from "../demux";
 import { LABEL_PREFIX } from "../../components/plan/plan";
 
 export interface CommandResult {
@@ -55,16 +55,8 @@ export async function inNetworkNamespace(docker: Docker, containerId: string, im
     try {
         await helper.start();
         const done = (await helper.wait()) as { StatusCode: number };
-        const buffer = (await helper.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-        const lines: { s: "stdout" | "stderr"; l: string }[] = [];
-        const demuxer = new LogDemuxer(true, (s, l) => lines.push({ s, l }));
-        demuxer.push(buffer);
-        demuxer.end();
-        return {
-            code: done.StatusCode,
-            stdout: lines.filter((x) => x.s === "stdout").map((x) => x.l).join("\n"),
-            stderr: lines.filter((x) => x.s === "stderr").map((x) => x.l).join("\n"),
-        };
+        const logs = (await helper.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        return { code: done.StatusCode, ...demuxText(logs, true) };
     } finally {
         await helper.remove({ force: true }).catch(() => undefined);
     }

@@ -7,7 +7,7 @@ import { healAll } from "../faults/heal";
 import { inject, who } from "../faults/inject";
 import { FAULT_KINDS, FaultStore } from "../faults/records";
 import { selectNodes } from "../nodeSelect";
-import { addTargetOptions, openTarget, TargetOptions } from "../options";
+import { addTargetOptions, DEFAULT_CLUSTER, openTarget, TargetOptions } from "../options";
 import { sleep, untilSignal } from "../signals";
 
 interface FaultOptions extends TargetOptions {
@@ -49,7 +49,7 @@ async function fault(kindText: string, options: FaultOptions): Promise<number> {
     process.stdout.write(`${stamp(injected.atMs)} ${specText(spec)} ${who(node)}: ${injected.what}\n`);
     if (injected.record === undefined) return EXIT.ok;
     if (spec.forSeconds === undefined) {
-        process.stdout.write(`undo it with: ddpsim heal --stack ${ref.stack}${ref.cluster !== "ddp" ? ` --cluster ${ref.cluster}` : ""}\n`);
+        process.stdout.write(`undo it with: ddpsim heal --stack ${ref.stack}${ref.cluster !== DEFAULT_CLUSTER ? ` --cluster ${ref.cluster}` : ""}\n`);
         return EXIT.ok;
     }
     const record = injected.record;

@@ -6,7 +6,7 @@ import { Command } from "commander";
 import * as path from "path";
 import { parseDuration } from "../durations";
 import { CliError } from "../errors";
-import { DEFAULT_STALL_AFTER } from "../options";
+import { checkName, DEFAULT_STALL_AFTER } from "../options";
 import { parseConfigPair, runStack } from "../runStack";
 
 interface RunOptions {
@@ -26,9 +26,7 @@ async function run(options: RunOptions): Promise<number> {
     if (options.stack === undefined || options.stack === "") {
         throw new CliError("--stack is required: the stack to bring up (its config is Pulumi.<stack>.yaml; created when missing)");
     }
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.\-/]*$/.test(options.stack)) {
-        throw new CliError(`--stack must be a Pulumi stack name (letters, digits, - _ . /), got ${JSON.stringify(options.stack)}`);
-    }
+    checkName(options.stack, "--stack");
     const config = Object.fromEntries(options.config.map(parseConfigPair));
     return runStack({
         projectDir: path.resolve(options.projectDir),
