@@ -266,7 +266,8 @@ export function resolveClusterSpec(
         );
     }
     let autoProbe: LocalGpuProbe | undefined;
-    if (autoPool && gpusPerNode > 0) {
+    // Without the nvidia runtime the pool cannot be read either: the error above already says why, once.
+    if (autoPool && gpusPerNode > 0 && runtimeProblem === undefined) {
         const probe = options.localGpus?.() ?? {
             ok: false,
             reason: "this caller cannot read the machine's GPUs (the stack program and DdpCluster can)",

@@ -290,5 +290,11 @@ describe("a GPU cluster on a Docker host without the NVIDIA runtime", () => {
                 "CPU: set gpusPerNode to 0 (the cpu stack: STACK=cpu npm run up), got 1",
         ]);
         assert.ok(resolveClusterSpec({ gpusPerNode: 0 }, "/p", { gpuRuntimeProblem: noRuntime }).ok, "CPU clusters are fine");
+        // gpuIds ["auto"] reads the same engine: the missing runtime is said once, under gpusPerNode
+        const auto = resolveClusterSpec({ gpusPerNode: 1, gpuIds: ["auto"] }, "/p", {
+            gpuRuntimeProblem: noRuntime,
+            localGpus: () => ({ ok: false, reason: nvidiaRuntimeProblem({ Runtimes: { runc: {} } })! }),
+        });
+        assert.deepStrictEqual(auto.ok ? [] : auto.errors.map((e) => e.propertyPath), ["gpusPerNode"]);
     });
 });
