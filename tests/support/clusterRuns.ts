@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
+import { metricsOf as metricsOfVolume, waitForExit as waitForExitOf } from "../../scripts/benchRuns";
 import { docker, purgeStack } from "./dockerHarness";
 import { PROJECT, REPO_ROOT, statePath } from "./stackRunner";
 import { waitFor } from "./wait";
@@ -60,12 +61,8 @@ export function upStack(stack: string, config: Record<string, string>, timeoutMs
 }
 
 /** Waits until every container has stopped for good (not running, not restarting); returns exit codes. */
-export async function waitForExit(containerNames: string[], timeoutMs = 240_000): Promise<number[]> {
-    return waitFor(`${containerNames.join(", ")} to exit`, timeoutMs, async () => {
-        const states = await Promise.all(containerNames.map((n) => docker.getContainer(n).inspect()));
-        const done = states.every((s) => !s.State.Running && !s.State.Restarting && s.State.Status === "exited");
-        return done ? states.map((s) => s.State.ExitCode) : undefined;
-    });
+export function waitForExit(containerNames: string[], timeoutMs = 240_000): Promise<number[]> {
+    return waitForExitOf(containerNames, timeoutMs);
 }
 
 export async function logsOf(containerName: string): Promise<string> {
@@ -107,14 +104,9 @@ export interface MetricsLine {
     step_time_s: number;
 }
 
+/** metrics.jsonl of a run volume (a line still being written is skipped). */
 export async function metricsOf(volume: string): Promise<MetricsLine[]> {
-    const file = path.join(await volumeDir(volume), "metrics.jsonl");
-    if (!fs.existsSync(file)) return [];
-    return fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l));
+    return (await metricsOfVolume(volume)) as MetricsLine[];
 }
 
 /** Waits until the run has logged `step` (metrics.jsonl). */
