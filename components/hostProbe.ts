@@ -36,14 +36,14 @@ export const hostCommands: HostCommands = {
         }
     },
     dockerInfo(socketPath: string) {
-        return dockerGet(socketPath, "/info");
+        return dockerGetOnce(socketPath, "/info");
     },
     runningGpuContainers(socketPath: string) {
         const filters = encodeURIComponent(JSON.stringify({ label: [GPU_LABEL], status: ["running"] }));
         return dockerGet(socketPath, `/containers/json?filters=${filters}`) as { Labels?: Record<string, string> }[];
     },
     imageInspect(socketPath: string, name: string) {
-        return dockerGet(socketPath, `/images/${encodeURIComponent(name)}/json`) as { Id?: string };
+        return dockerGetOnce(socketPath, `/images/${encodeURIComponent(name)}/json`) as { Id?: string };
     },
 };
 
@@ -58,6 +58,17 @@ function dockerGet(socketPath: string, apiPath: string): unknown {
         throw new Error(`the Docker engine at ${socketPath} did not answer: ${firstLine(child.stderr) || child.error}`);
     }
     return JSON.parse(child.stdout);
+}
+
+/**
+ * The engine's info and an image's id do not change while the program runs, and both the stack program and
+ * DdpCluster check them: one child process per question. (Running containers are always read afresh.)
+ */
+const answers = new Map<string, unknown>();
+function dockerGetOnce(socketPath: string, apiPath: string): unknown {
+    const key = `${socketPath} ${apiPath}`;
+    if (!answers.has(key)) answers.set(key, dockerGet(socketPath, apiPath));
+    return answers.get(key);
 }
 
 const GPU_LABEL = "ddpsim.gpus";
