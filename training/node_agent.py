@@ -385,17 +385,7 @@ class Agent:
         if not fatal:
             log(f"{who} failed with exit code {exit_code}{f' ({error})' if error else ''}: {reason}")
             return
-        record = {
-            "node": NODE,
-            "rank": self.config["rank"],
-            "exitCode": exit_code,
-            "error": error or f"exit code {exit_code}",
-            "reason": reason,
-            "time": round(time.time(), 3),
-            "runId": self.verdicts.run_id,
-        }
-        self.verdicts.write(record)
-        self.announce(record)
+        self.record_verdict(exit_code, error or f"exit code {exit_code}", reason)
         self.stop_torchrun("verdict", exit_code)
 
     def announce(self, record):
@@ -423,9 +413,8 @@ class Agent:
             time.sleep(1.0)
 
     def announce_peer(self, record):
-        self.announce({"node": NODE, "rank": self.config["rank"], "exitCode": EXIT_STOPPED_BY_PEER,
-                       "error": record["error"], "reason": f"{record['node']} failed", "stoppedBy": record["node"],
-                       "time": round(time.time(), 3), "runId": self.verdicts.run_id})
+        self.announce(self.verdict_record(EXIT_STOPPED_BY_PEER, record["error"], f"{record['node']} failed",
+                                          stoppedBy=record["node"]))
 
     # stopping --------------------------------------------------------------------------------------------------
     def stop_torchrun(self, why, exit_code):
@@ -553,8 +542,15 @@ class Agent:
         return code
 
     def on_failure_before_start(self, exit_code, error, reason="a configuration the node cannot run"):
-        record = {"node": NODE, "rank": self.config["rank"], "exitCode": exit_code, "error": error,
-                  "reason": reason, "time": round(time.time(), 3), "runId": self.verdicts.run_id}
+        self.record_verdict(exit_code, error, reason)
+
+    def verdict_record(self, exit_code, error, reason, **extra):
+        return {"node": NODE, "rank": self.config["rank"], "exitCode": exit_code, "error": error, "reason": reason,
+                "time": round(time.time(), 3), "runId": self.verdicts.run_id, **extra}
+
+    def record_verdict(self, exit_code, error, reason):
+        """This node failed for good: the verdict is kept for every node and every restart, and said."""
+        record = self.verdict_record(exit_code, error, reason)
         self.verdicts.write(record)
         self.announce(record)
 
