@@ -3,8 +3,8 @@ import { Command } from "commander";
 import Docker from "dockerode";
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterRef, findNodes, NodeContainer, resolveCluster } from "./cluster";
-import { connectDocker } from "./docker";
+import { ClusterRef, findNodes, NodeContainer, resolveCluster } from "./sources/docker/cluster";
+import { connectDocker } from "./sources/docker/connect";
 import { defaultOwner } from "../components/owner";
 import { CliError } from "./errors";
 

@@ -4,20 +4,20 @@
  * behind (logs, metrics.jsonl, restart counts, the result) and analyses it.
  */
 import Docker from "dockerode";
-import { ClusterTracker } from "../snapshot";
-import { ClusterRef, NodeContainer } from "../cluster";
+import { ClusterTracker } from "../watch/snapshot";
+import { ClusterRef, NodeContainer } from "../sources/docker/cluster";
 import { CliError } from "../errors";
 import { verdictText } from "../format";
-import { healAll } from "../faults/heal";
-import { faultProblem, inject, who } from "../faults/inject";
+import { healAll } from "../sources/docker/faults/heal";
+import { faultProblem, inject, who } from "../sources/docker/faults/inject";
 import { specText } from "../faults/kinds";
 import { FaultRecord, FaultStore } from "../faults/records";
-import { LogLine, mergeByTime, timeMs } from "../logLine";
-import { parseProgress, stripRankPrefix } from "../logParsers";
-import { readLogs } from "../logSource";
-import { selectNodes } from "../nodeSelect";
+import { LogLine, mergeByTime, timeMs } from "../logs/logLine";
+import { parseProgress, stripRankPrefix } from "../logs/logParsers";
+import { readLogs } from "../sources/docker/logs";
+import { selectNodes } from "../sources/nodeSelect";
 import { sleep } from "../signals";
-import { watchCluster } from "../watch";
+import { watchCluster } from "../watch/watch";
 import { analyse, FaultEvent, NodeRestarts, Reference } from "./analysis";
 import { checkpointDirOf, MetricsLine, readMetrics } from "./metrics";
 import { ChaosReport, timelineOf } from "./report";

@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ClusterRef } from "../cluster";
+import { ClusterRef } from "../sources/docker/cluster";
 import { CliError } from "../errors";
 
 export const FAULT_KINDS = ["crash", "lose", "hang", "partition", "slow", "degrade"] as const;

@@ -3,10 +3,10 @@ import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { checkFaultSpec, KIND_SUMMARY, RawFaultOptions, specText } from "../faults/kinds";
-import { healAll } from "../faults/heal";
-import { inject, who } from "../faults/inject";
+import { healAll } from "../sources/docker/faults/heal";
+import { inject, who } from "../sources/docker/faults/inject";
 import { FAULT_KINDS, FaultStore } from "../faults/records";
-import { selectNodes } from "../nodeSelect";
+import { selectNodes } from "../sources/nodeSelect";
 import { addTargetOptions, DEFAULT_CLUSTER, openTarget, TargetOptions } from "../options";
 import { sleep, untilSignal } from "../signals";
 

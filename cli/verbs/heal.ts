@@ -1,10 +1,10 @@
 /** `ddpsim heal [--node N]`: undo every active fault of the cluster (or of one node), back to the exact prior state. */
 import { Command } from "commander";
 import { EXIT } from "../errors";
-import { healAll } from "../faults/heal";
-import { who } from "../faults/inject";
+import { healAll } from "../sources/docker/faults/heal";
+import { who } from "../sources/docker/faults/inject";
 import { FaultStore } from "../faults/records";
-import { selectNodes } from "../nodeSelect";
+import { selectNodes } from "../sources/nodeSelect";
 import { addTargetOptions, openTarget, TargetOptions } from "../options";
 import { stamp } from "./fault";
 

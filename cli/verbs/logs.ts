@@ -5,16 +5,16 @@
  */
 import { Command } from "commander";
 import Docker from "dockerode";
-import { inspectNode, NodeState } from "../cluster";
+import { inspectNode, NodeState } from "../sources/docker/cluster";
 import { parseCount, parseSince } from "../durations";
 import { EXIT } from "../errors";
 import { nodePrefix, useColour } from "../format";
-import { compareTime, LogLine, mergeByTime, sinceValue } from "../logLine";
-import { followLogs, LogRange, readLogs } from "../logSource";
-import { selectNodes } from "../nodeSelect";
+import { compareTime, LogLine, mergeByTime, sinceValue } from "../logs/logLine";
+import { followLogs, LogRange, readLogs } from "../sources/docker/logs";
+import { selectNodes } from "../sources/nodeSelect";
 import { addTargetOptions, openTarget, TargetOptions } from "../options";
 import { sleep, untilSignal } from "../signals";
-import { exitedForGood } from "../verdict";
+import { exitedForGood } from "../watch/verdict";
 
 interface LogsOptions extends TargetOptions {
     follow?: boolean;

@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { progressText, resultText, table, verdictText } from "../format";
 import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
-import { ClusterSnapshot, ClusterTracker, NodeReport } from "../snapshot";
+import { ClusterSnapshot, ClusterTracker, NodeReport } from "../watch/snapshot";
 import { FaultRecord, FaultStore } from "../faults/records";
 
 interface StatusOptions extends TargetOptions {

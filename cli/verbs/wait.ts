@@ -6,11 +6,11 @@ import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { EXIT } from "../errors";
 import { verdictText } from "../format";
-import { watchWithLiveLine } from "../liveWatch";
+import { watchWithLiveLine } from "../watch/liveWatch";
 import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
-import { report } from "../report";
+import { report } from "../watch/report";
 import { untilSignal } from "../signals";
-import { ClusterTracker } from "../snapshot";
+import { ClusterTracker } from "../watch/snapshot";
 
 interface WaitOptions extends TargetOptions {
     timeout?: string;

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { clusterVerdict, ClusterVerdict, LogFacts, NodeSnapshot } from "../../../cli";
+import { clusterVerdict, ClusterVerdict, LogFacts, NodeSnapshot } from "../../../../cli";
 
 const NOW = 1_800_000_000_000;
 const STALL = 300;

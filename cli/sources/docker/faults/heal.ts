@@ -3,11 +3,11 @@
  * renamed back to eth0 and the link profile put back), the prior CPU limits, the prior qdisc.
  */
 import Docker from "dockerode";
-import { CONTAINER_INTERFACE } from "../../components/plan/defaults";
-import { shellJoin } from "../../components/plan/interconnect";
+import { CONTAINER_INTERFACE } from "../../../../components/plan/defaults";
+import { shellJoin } from "../../../../components/plan/interconnect";
 import { execIn, hasNetAdmin, inNetworkNamespace, outputLine } from "./dockerOps";
 import { profileCommands } from "./inject";
-import { FaultRecord, FaultStore } from "./records";
+import { FaultRecord, FaultStore } from "../../../faults/records";
 
 export interface Healed {
     record: FaultRecord;

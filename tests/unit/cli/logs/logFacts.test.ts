@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { factsOf, FactsBuilder, splitTimestamp, withTotals } from "../../../cli";
+import { factsOf, FactsBuilder, splitTimestamp, withTotals } from "../../../../cli";
 
 const at = (s: number, text: string) => splitTimestamp(`2026-11-28T07:00:${String(s).padStart(2, "0")}.250000000Z ${text}`);
 const T = (s: number) => Date.parse(`2026-11-28T07:00:${String(s).padStart(2, "0")}.250Z`);

@@ -4,14 +4,14 @@
  */
 import * as fs from "fs";
 import Docker from "dockerode";
-import { describeLink, tcCommands } from "../../components/plan/interconnect";
-import { CONTAINER_INTERFACE } from "../../components/plan/defaults";
+import { describeLink, tcCommands } from "../../../../components/plan/interconnect";
+import { CONTAINER_INTERFACE } from "../../../../components/plan/defaults";
 import { ClusterRef, LABELS, NodeContainer } from "../cluster";
-import { dockerEndpoint } from "../docker";
-import { CliError } from "../errors";
+import { dockerEndpoint } from "../connect";
+import { CliError } from "../../../errors";
 import { execIn, hasNetAdmin, outputLine } from "./dockerOps";
-import { FaultSpec } from "./kinds";
-import { FaultRecord, FaultStore, UndoInfo } from "./records";
+import { FaultSpec } from "../../../faults/kinds";
+import { FaultRecord, FaultStore, UndoInfo } from "../../../faults/records";
 
 /** The node agent's config (the JSON argument of its command): where the cluster's own tc commands are. */
 export function agentConfigOf(info: Pick<Docker.ContainerInspectInfo, "Config">): { shaping?: { commands: { argv: string[] }[] } } | undefined {

@@ -3,10 +3,10 @@
  * that `wait` can poll without reading whole logs again. Shared by every verb that judges a cluster.
  */
 import Docker from "dockerode";
-import { ClusterRef, inspectNodes, NodeContainer, NodeState } from "./cluster";
-import { FactsBuilder, LogFacts } from "./logFacts";
-import { compareTime, LogLine, sinceValue } from "./logLine";
-import { readLogs } from "./logSource";
+import { ClusterRef, inspectNodes, NodeContainer, NodeState } from "../sources/docker/cluster";
+import { FactsBuilder, LogFacts } from "../logs/logFacts";
+import { compareTime, LogLine, sinceValue } from "../logs/logLine";
+import { readLogs } from "../sources/docker/logs";
 import { clusterVerdict, ClusterVerdict, NodeSnapshot } from "./verdict";
 
 export interface NodeReport extends NodeState {

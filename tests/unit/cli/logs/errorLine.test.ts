@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { firstErrorLine } from "../../../cli";
+import { firstErrorLine } from "../../../../cli";
 
 /** A node of the real `--steps abc` run on the CPU image: usage text, torchrun's lines, its own traceback, its summary. */
 const ARGPARSE_RUN = `usage: train_ddp.py [-h] [--checkpoint-dir CHECKPOINT_DIR]

@@ -3,9 +3,9 @@
  * of each failed node on stderr. Returns the exit code (`wait`, and a later `run`).
  */
 import Docker from "dockerode";
-import { EXIT } from "./errors";
-import { nodePrefix, resultText, useColour, verdictText } from "./format";
-import { readLogs } from "./logSource";
+import { EXIT } from "../errors";
+import { nodePrefix, resultText, useColour, verdictText } from "../format";
+import { readLogs } from "../sources/docker/logs";
 import { ClusterSnapshot, NodeReport } from "./snapshot";
 import { ClusterVerdict, exitedForGood } from "./verdict";
 

@@ -1,5 +1,5 @@
-import { LogFacts } from "./logFacts";
-import { NodeVerdict, Progress } from "./logParsers";
+import { LogFacts } from "../logs/logFacts";
+import { NodeVerdict, Progress } from "../logs/logParsers";
 
 /** Docker's container states. */
 export type ContainerState = "created" | "running" | "restarting" | "paused" | "exited" | "dead" | "removing";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { compareTime, demuxAll, LogDemuxer, LogLine, mergeByTime, sinceValue, splitTimestamp, StreamName, timeMs } from "../../../cli";
+import { compareTime, demuxAll, LogDemuxer, LogLine, mergeByTime, sinceValue, splitTimestamp, StreamName, timeMs } from "../../../../cli";
 
 function frame(stream: 1 | 2, text: string): Buffer {
     const payload = Buffer.from(text, "utf8");

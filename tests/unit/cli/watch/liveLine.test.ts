@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { LiveLine } from "../../../cli";
+import { LiveLine } from "../../../../cli";
 
 function stream(isTTY: boolean, columns = 80): NodeJS.WriteStream & { written: string } {
     const fake = { isTTY, columns, written: "", write: (text: string) => ((fake.written += text), true) };

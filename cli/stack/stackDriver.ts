@@ -18,7 +18,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import type * as automation from "@pulumi/pulumi/automation";
-import { CliError } from "./errors";
+import { CliError } from "../errors";
 import { inlineProgram, ProgramTimes, programEntry, resolveFrom } from "./inlineProgram";
 
 export type ProgramMode = "inline" | "local";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { isTorchrunLine, parseProgress, parseResult, parseVerdict, Progress, stripRankPrefix } from "../../../cli";
+import { isTorchrunLine, parseProgress, parseResult, parseVerdict, Progress, stripRankPrefix } from "../../../../cli";
 
 describe("cli log parsers", () => {
     const progressCases: [string, Omit<Progress, "line"> | undefined][] = [

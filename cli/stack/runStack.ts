@@ -8,16 +8,16 @@
  * one stops the teardown too. Either way the exit code is 130/143.
  */
 import Docker from "dockerode";
-import { defaultOwner } from "../components/owner";
-import { clusterFilters, ClusterRef, findNodes, LABELS, NodeContainer } from "./cluster";
-import { connectDocker } from "./docker";
-import { formatDuration } from "./durations";
-import { CliError, EXIT } from "./errors";
-import { useColour, verdictText } from "./format";
-import { watchWithLiveLine } from "./liveWatch";
-import { DEFAULT_CLUSTER } from "./options";
-import { report } from "./report";
-import { ClusterTracker } from "./snapshot";
+import { defaultOwner } from "../../components/owner";
+import { clusterFilters, ClusterRef, findNodes, LABELS, NodeContainer } from "../sources/docker/cluster";
+import { connectDocker } from "../sources/docker/connect";
+import { formatDuration } from "../durations";
+import { CliError, EXIT } from "../errors";
+import { useColour, verdictText } from "../format";
+import { watchWithLiveLine } from "../watch/liveWatch";
+import { DEFAULT_CLUSTER } from "../options";
+import { report } from "../watch/report";
+import { ClusterTracker } from "../watch/snapshot";
 import { StackDriver } from "./stackDriver";
 
 export interface RunStackOptions {

@@ -2,7 +2,7 @@
  * Polls a cluster until it is done: every node exited for good (succeeded or failed), or failed earlier (a
  * DDPSIM_VERDICT line). `wait` shows it; a later `run` waits the same way between its up and its teardown.
  */
-import { sleep } from "./signals";
+import { sleep } from "../signals";
 import { ClusterSnapshot, ClusterTracker } from "./snapshot";
 
 export type WatchEnd =

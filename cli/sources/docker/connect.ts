@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { CliError } from "./errors";
+import { CliError } from "../../errors";
 
 /** Where dockerode will connect: DOCKER_HOST when set, else the local socket. */
 export function dockerEndpoint(docker?: Docker): string {

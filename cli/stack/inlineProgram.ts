@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as automation from "@pulumi/pulumi/automation";
-import { CliError } from "./errors";
+import { CliError } from "../errors";
 
 /** When the engine asked this process for the inline program, and when its entry file had been loaded (ms since the epoch). */
 export interface ProgramTimes {

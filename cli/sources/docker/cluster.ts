@@ -3,9 +3,9 @@
  * way every verb reaches a running cluster.
  */
 import Docker from "dockerode";
-import { LABEL_PREFIX } from "../components/plan/plan";
-import { CliError } from "./errors";
-import { ContainerState } from "./verdict";
+import { LABEL_PREFIX } from "../../../components/plan/plan";
+import { CliError } from "../../errors";
+import { ContainerState } from "../../watch/verdict";
 
 export const LABELS = {
     owner: `${LABEL_PREFIX}.owner`,

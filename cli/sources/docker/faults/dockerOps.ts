@@ -4,7 +4,7 @@
  */
 import Docker from "dockerode";
 import { demuxText, LogDemuxer } from "../demux";
-import { LABEL_PREFIX } from "../../components/plan/plan";
+import { LABEL_PREFIX } from "../../../../components/plan/plan";
 
 export interface CommandResult {
     code: number;

@@ -1,6 +1,6 @@
 /** Watching a run with a live progress line on stdout: what `wait` and `run` show while the run goes on. */
-import { formatDuration } from "./durations";
-import { progressText, verdictText } from "./format";
+import { formatDuration } from "../durations";
+import { progressText, verdictText } from "../format";
 import { LiveLine } from "./liveLine";
 import { nodeCounts } from "./report";
 import { ClusterSnapshot, ClusterTracker } from "./snapshot";

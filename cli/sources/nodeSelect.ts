@@ -1,5 +1,5 @@
-import { NodeContainer } from "./cluster";
-import { CliError } from "./errors";
+import { NodeContainer } from "./docker/cluster";
+import { CliError } from "../errors";
 
 /** The nodes `--node` names (a rank or a hostname, repeatable); every node when none is named. */
 export function selectNodes<T extends Pick<NodeContainer, "node" | "rank">>(nodes: T[], wanted: string[] | undefined): T[] {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type Docker from "dockerode";
-import { CliError, clusterFilters, defaultProject, findNodes, listClusters, resolveCluster, selectNodes } from "../../../cli";
+import { CliError, clusterFilters, defaultProject, findNodes, listClusters, resolveCluster, selectNodes } from "../../../../../cli";
 
 interface Fake {
     Id: string;
@@ -130,6 +130,6 @@ describe("cli cluster lookup", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
-        assert.strictEqual(defaultProject(path.resolve(__dirname, "..", "..", "..")), "ddpsim");
+        assert.strictEqual(defaultProject(path.resolve(__dirname, "..", "..", "..", "..", "..")), "ddpsim");
     });
 });

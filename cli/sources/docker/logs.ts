@@ -2,7 +2,7 @@
 import Docker from "dockerode";
 import { NodeState } from "./cluster";
 import { demuxAll, LogDemuxer, StreamName } from "./demux";
-import { LogLine, splitTimestamp } from "./logLine";
+import { LogLine, splitTimestamp } from "../../logs/logLine";
 
 type Source = Pick<NodeState, "id" | "node" | "rank" | "tty">;
 

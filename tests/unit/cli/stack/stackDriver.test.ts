@@ -1,11 +1,11 @@
-/** The pure parts of `ddpsim run` and its Automation API driver (cli/stackDriver.ts, cli/runStack.ts). */
+/** The pure parts of `ddpsim run` and its Automation API driver (cli/stack/stackDriver.ts, cli/stack/runStack.ts). */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { CliError } from "../../../cli/errors";
-import { parseConfigPair } from "../../../cli/runStack";
+import { CliError } from "../../../../cli/errors";
+import { parseConfigPair } from "../../../../cli/stack/runStack";
 import {
     chooseProgramMode,
     configFileText,
@@ -14,8 +14,8 @@ import {
     findOnPath,
     namespacedKey,
     stackFileName,
-} from "../../../cli/stackDriver";
-import { programEntry } from "../../../cli/inlineProgram";
+} from "../../../../cli/stack/stackDriver";
+import { programEntry } from "../../../../cli/stack/inlineProgram";
 
 describe("ddpsim run: the stack driver's pure parts", () => {
     let tmp: string;

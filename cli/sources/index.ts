@@ -1,0 +1,2 @@
+export * from "./nodeSelect";
+export * from "./docker";
