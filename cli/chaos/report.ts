@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { packageTrainingDir } from "../../components/plan/validate";
-import { ClusterRef } from "../sources/docker/cluster";
+import { ClusterRef } from "../sources/source";
 import { demuxText } from "../sources/docker/demux";
 import { resultText, table } from "../format";
 import { LABEL_PREFIX } from "../../components/plan/plan";

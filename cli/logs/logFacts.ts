@@ -12,7 +12,7 @@ export interface LogFacts {
     result?: Record<string, unknown>;
     /** The first error line of the log (see ErrorLineFinder). */
     firstError?: string;
-    /** When the node last logged anything, in ms since the epoch (Docker's timestamps). */
+    /** When the node last logged anything, in ms since the epoch (its source's timestamps). */
     lastLineAtMs?: number;
     /** Lines read so far. */
     lines: number;

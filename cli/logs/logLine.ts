@@ -1,10 +1,10 @@
-/** One line of a node's log, as Docker returned it with `timestamps: true`. */
+/** One line of a node's log, with the time its source stamped on it (Docker: `timestamps: true`). */
 export interface LogLine {
     /** The node's hostname (label ddpsim.node). */
     node: string;
     rank: number;
     stream: "stdout" | "stderr";
-    /** Docker's timestamp as written (RFC 3339 with nanoseconds), "" when the line had none. */
+    /** The source's timestamp as written (RFC 3339 with nanoseconds), "" when the line had none. */
     timestamp: string;
     /** The timestamp as sortable parts: unix seconds and nanoseconds. */
     sec: number;
@@ -34,14 +34,9 @@ export function timeMs(line: Pick<LogLine, "sec" | "nanos">): number {
     return line.sec * 1000 + line.nanos / 1e6;
 }
 
-/** Docker's `since` value for "after this line": seconds.nanoseconds, exact. */
-export function sinceValue(line: Pick<LogLine, "sec" | "nanos">): string {
-    return `${line.sec}.${String(line.nanos).padStart(9, "0")}`;
-}
-
 /**
  * Every node's lines in one list, in time order; lines of equal time keep their node's order, and nodes their
- * order in `perNode`. Each list must already be in time order (as Docker returns it).
+ * order in `perNode`. Each list must already be in time order (as a source returns it).
  */
 export function mergeByTime(perNode: LogLine[][]): LogLine[] {
     const all = perNode.flatMap((lines, source) => lines.map((line, index) => ({ line, source, index })));

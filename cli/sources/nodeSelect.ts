@@ -1,8 +1,8 @@
-import { NodeContainer } from "./docker/cluster";
+import { ClusterNode } from "./source";
 import { CliError } from "../errors";
 
 /** The nodes `--node` names (a rank or a hostname, repeatable); every node when none is named. */
-export function selectNodes<T extends Pick<NodeContainer, "node" | "rank">>(nodes: T[], wanted: string[] | undefined): T[] {
+export function selectNodes<T extends Pick<ClusterNode, "node" | "rank">>(nodes: T[], wanted: string[] | undefined): T[] {
     if (wanted === undefined || wanted.length === 0) return nodes;
     const picked: T[] = [];
     for (const want of wanted) {

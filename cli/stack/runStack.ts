@@ -9,8 +9,11 @@
  */
 import Docker from "dockerode";
 import { defaultOwner } from "../../components/owner";
-import { clusterFilters, ClusterRef, findNodes, LABELS, NodeContainer } from "../sources/docker/cluster";
+import { clusterFilters } from "../sources/docker/cluster";
 import { connectDocker } from "../sources/docker/connect";
+import { DockerSource } from "../sources/docker/source";
+import { LABELS } from "../sources/labels";
+import { ClusterNode, ClusterRef, ClusterSource } from "../sources/source";
 import { formatDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { useColour, verdictText } from "../format";
@@ -98,19 +101,18 @@ function fallbackRef(driver: StackDriver): ClusterRef {
 
 /** Waits as `wait` does and says how the run ended; resolves to the exit code. */
 async function waitForVerdict(
-    docker: Docker,
-    ref: ClusterRef,
-    nodes: NodeContainer[],
+    source: ClusterSource,
+    nodes: ClusterNode[],
     options: RunStackOptions,
     signal: AbortSignal,
     interrupts: Interrupts,
     say: (line: string) => void,
 ): Promise<number> {
-    const tracker = new ClusterTracker(docker, ref, nodes, options.stallAfterS);
+    const tracker = new ClusterTracker(source, nodes, options.stallAfterS);
     const end = await watchWithLiveLine(tracker, options.timeoutS, signal);
     switch (end.end) {
         case "done":
-            return report(docker, end.snap);
+            return report(source, end.snap);
         case "timeout":
             say(`timed out after ${formatDuration(options.timeoutS ?? 0)}; verdict now: ${verdictText(end.snap.verdict)}`);
             return EXIT.timeout;
@@ -171,12 +173,13 @@ export async function runStack(options: RunStackOptions): Promise<number> {
             say(`pulumi up returned after ${up.seconds.toFixed(1)} s; waiting for the run`);
             try {
                 ref = await clusterRef(docker, driver, up.outputs);
-                const nodes = await findNodes(docker, ref);
+                const source = new DockerSource(docker, ref);
+                const nodes = await source.nodes();
                 if (nodes.length === 0) {
                     say(`pulumi up created no node container of cluster ${ref.cluster} (owner ${ref.owner}, stack ${ref.stack})`);
                     code = EXIT.error;
                 } else {
-                    code = await waitForVerdict(docker, ref, nodes, options, interrupts.run.signal, interrupts, say);
+                    code = await waitForVerdict(source, nodes, options, interrupts.run.signal, interrupts, say);
                 }
             } catch (err) {
                 // Whatever went wrong while waiting, the cluster still comes down.

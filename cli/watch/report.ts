@@ -2,10 +2,9 @@
  * The end of a run in words: the verdict on stdout when it succeeded; on failure, the verdict and the last lines
  * of each failed node on stderr. Returns the exit code (`wait`, and a later `run`).
  */
-import Docker from "dockerode";
 import { EXIT } from "../errors";
 import { nodePrefix, resultText, useColour, verdictText } from "../format";
-import { readLogs } from "../sources/docker/logs";
+import { ClusterSource } from "../sources/source";
 import { ClusterSnapshot, NodeReport } from "./snapshot";
 import { ClusterVerdict, exitedForGood } from "./verdict";
 
@@ -29,7 +28,7 @@ function failedNodes(snap: ClusterSnapshot, v: Extract<ClusterVerdict, { status:
 }
 
 /** Writes how the run ended (see the file comment); resolves to the exit code: 0 unless it failed, then 1. */
-export async function report(docker: Docker, snap: ClusterSnapshot): Promise<number> {
+export async function report(source: ClusterSource, snap: ClusterSnapshot): Promise<number> {
     const v = snap.verdict;
     const result = snap.nodes.map((n) => n.facts.result).find((r) => r !== undefined);
     if (v.status !== "failed") {
@@ -40,7 +39,7 @@ export async function report(docker: Docker, snap: ClusterSnapshot): Promise<num
     const colour = useColour(process.stderr);
     const out = [`verdict: ${verdictText(v)}`];
     for (const n of failedNodes(snap, v)) {
-        const lines = await readLogs(docker, n, { tail: FAILED_NODE_LINES });
+        const lines = await source.readLogs(n, { tail: FAILED_NODE_LINES });
         const code = exitedForGood(n) || n.state === "restarting" ? `, exit code ${n.exitCode}` : "";
         out.push(`--- last ${lines.length} lines of ${n.node} (rank ${n.rank}, ${n.state}${code}) ---`);
         out.push(...lines.map((l) => `${nodePrefix(l.node, l.rank, colour)}${l.text}`));

@@ -1,12 +1,10 @@
 /**
- * A cluster's state now: Docker's state of every node plus what each node's log says, read incrementally so
+ * A cluster's state now: its source's state of every node plus what each node's log says, read incrementally so
  * that `wait` can poll without reading whole logs again. Shared by every verb that judges a cluster.
  */
-import Docker from "dockerode";
-import { ClusterRef, inspectNodes, NodeContainer, NodeState } from "../sources/docker/cluster";
 import { FactsBuilder, LogFacts } from "../logs/logFacts";
-import { compareTime, LogLine, sinceValue } from "../logs/logLine";
-import { readLogs } from "../sources/docker/logs";
+import { compareTime, LogLine } from "../logs/logLine";
+import { ClusterNode, ClusterRef, ClusterSource, NodeState } from "../sources/source";
 import { clusterVerdict, ClusterVerdict, NodeSnapshot } from "./verdict";
 
 export interface NodeReport extends NodeState {
@@ -26,15 +24,18 @@ export class ClusterTracker {
     private readonly lastLine = new Map<string, LogLine>();
 
     constructor(
-        private readonly docker: Docker,
-        readonly ref: ClusterRef,
-        readonly nodes: NodeContainer[],
+        private readonly source: ClusterSource,
+        readonly nodes: ClusterNode[],
         private readonly stallAfterSeconds: number,
     ) {}
 
-    /** Reads Docker's state and the log lines written since the last call; judges the cluster. */
+    get ref(): ClusterRef {
+        return this.source.ref;
+    }
+
+    /** Reads every node's state and the log lines written since the last call; judges the cluster. */
     async snapshot(now: () => number = Date.now): Promise<ClusterSnapshot> {
-        const states = await inspectNodes(this.docker, this.nodes);
+        const states = await Promise.all(this.nodes.map((n) => this.source.state(n)));
         const nodes = await Promise.all(states.map(async (state) => ({ ...state, facts: await this.readNew(state) })));
         const atMs = now();
         const verdict = clusterVerdict(nodes as NodeSnapshot[], atMs, this.stallAfterSeconds);
@@ -45,7 +46,7 @@ export class ClusterTracker {
         const builder = this.builders.get(state.id) ?? new FactsBuilder();
         this.builders.set(state.id, builder);
         const last = this.lastLine.get(state.id);
-        const lines = await readLogs(this.docker, state, last === undefined ? {} : { since: sinceValue(last) });
+        const lines = await this.source.readLogs(state, last === undefined ? {} : { after: last });
         for (const line of lines) {
             if (last !== undefined && compareTime(line, last) <= 0) continue;
             builder.add(line);

@@ -1,15 +1,13 @@
 import { LogFacts } from "../logs/logFacts";
 import { NodeVerdict, Progress } from "../logs/logParsers";
+import { NodePhase } from "../sources/source";
 
-/** Docker's container states. */
-export type ContainerState = "created" | "running" | "restarting" | "paused" | "exited" | "dead" | "removing";
-
-/** One node as the verdict sees it: Docker's state of its container and what its log said. */
+/** One node as the verdict sees it: its source's state of it and what its log said. */
 export interface NodeSnapshot {
     node: string;
     rank: number;
-    state: ContainerState;
-    /** Docker's last exit code (kept while the container is restarting). */
+    state: NodePhase;
+    /** The last exit code (kept while the node is restarting). */
     exitCode: number;
     startedAtMs?: number;
     finishedAtMs?: number;
@@ -30,13 +28,13 @@ export type ClusterVerdict =
           reason: string;
           /** Its first error line. */
           error?: string;
-          /** What decided it: a DDPSIM_VERDICT line, or Docker's exit code. */
+          /** What decided it: a DDPSIM_VERDICT line, or the node's exit code. */
           source: "verdict" | "exit";
       };
 
 export type ClusterStatus = ClusterVerdict["status"];
 
-/** Docker will not start it again: it exited (or died) and is not restarting. */
+/** Its source will not start it again: it exited (or died) and is not restarting. */
 export function exitedForGood(node: Pick<NodeSnapshot, "state">): boolean {
     return node.state === "exited" || node.state === "dead";
 }

@@ -1,55 +1,14 @@
 /**
- * A cluster's containers, found by their labels (docs/cli.md, "Labels"), and Docker's state of each: the one
- * way every verb reaches a running cluster.
+ * A cluster's containers, found by their labels (docs/cli.md, "Labels"), and Docker's state of each: how the
+ * Docker source (source.ts) reaches a running cluster.
  */
 import Docker from "dockerode";
-import { LABEL_PREFIX } from "../../../components/plan/plan";
 import { CliError } from "../../errors";
-import { ContainerState } from "../../watch/verdict";
-
-export const LABELS = {
-    owner: `${LABEL_PREFIX}.owner`,
-    project: `${LABEL_PREFIX}.project`,
-    stack: `${LABEL_PREFIX}.stack`,
-    cluster: `${LABEL_PREFIX}.cluster`,
-    rank: `${LABEL_PREFIX}.rank`,
-    role: `${LABEL_PREFIX}.role`,
-    node: `${LABEL_PREFIX}.node`,
-    nodes: `${LABEL_PREFIX}.nodes`,
-    gpus: `${LABEL_PREFIX}.gpus`,
-    minNodes: `${LABEL_PREFIX}.minNodes`,
-} as const;
-
-export interface ClusterRef {
-    /** Whose cluster (label ddpsim.owner): by default the OS user running the CLI. */
-    owner: string;
-    project: string;
-    stack: string;
-    cluster: string;
-}
-
-/** One node's container, as its labels describe it. */
-export interface NodeContainer {
-    id: string;
-    /** Docker's container name. */
-    name: string;
-    /** The node's hostname (label ddpsim.node; the container's hostname for clusters made before that label). */
-    node: string;
-    rank: number;
-    role: string;
-    gpus: string[];
-    /** Elastic clusters only (label ddpsim.minNodes): the fewest nodes training continues with. */
-    minNodes?: number;
-}
+import { LABELS } from "../labels";
+import { ClusterNode, ClusterRef, NodePhase, NodeState } from "../source";
 
 /** A node's container and Docker's state of it now. */
-export interface NodeState extends NodeContainer {
-    state: ContainerState;
-    exitCode: number;
-    /** Docker's RestartCount. */
-    restarts: number;
-    startedAtMs?: number;
-    finishedAtMs?: number;
+export interface ContainerNodeState extends NodeState {
     /** The container has a TTY: its log stream is raw, not multiplexed. */
     tty: boolean;
 }
@@ -78,7 +37,7 @@ export async function listClusters(docker: Docker, owner: string, project?: stri
 }
 
 /** The cluster's node containers, by rank. */
-export async function findNodes(docker: Docker, ref: ClusterRef): Promise<NodeContainer[]> {
+export async function findNodes(docker: Docker, ref: ClusterRef): Promise<ClusterNode[]> {
     const containers = await docker.listContainers({ all: true, filters: clusterFilters(ref) });
     return containers
         .map((c) => {
@@ -104,7 +63,7 @@ function timeOf(text: string | undefined): number | undefined {
 }
 
 /** Docker's state of one node's container now. */
-export async function inspectNode(docker: Docker, node: NodeContainer): Promise<NodeState> {
+export async function inspectNode(docker: Docker, node: ClusterNode): Promise<ContainerNodeState> {
     let info: Docker.ContainerInspectInfo;
     try {
         info = await docker.getContainer(node.id).inspect();
@@ -118,17 +77,13 @@ export async function inspectNode(docker: Docker, node: NodeContainer): Promise<
     return {
         ...node,
         node: node.node === node.name && hostname ? hostname : node.node,
-        state: info.State.Status as ContainerState,
+        state: info.State.Status as NodePhase,
         exitCode: info.State.ExitCode,
         restarts: info.RestartCount,
         startedAtMs: timeOf(info.State.StartedAt),
         finishedAtMs: info.State.Running ? undefined : timeOf(info.State.FinishedAt),
         tty: info.Config.Tty === true,
     };
-}
-
-export function inspectNodes(docker: Docker, nodes: NodeContainer[]): Promise<NodeState[]> {
-    return Promise.all(nodes.map((n) => inspectNode(docker, n)));
 }
 
 const listOf = (refs: ClusterRef[], key: "stack" | "cluster") => [...new Set(refs.map((r) => r[key]))].join(", ");

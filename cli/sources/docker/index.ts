@@ -1,3 +1,4 @@
+export * from "./source";
 export * from "./connect";
 export * from "./cluster";
 export * from "./demux";

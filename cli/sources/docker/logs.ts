@@ -1,20 +1,25 @@
 /** A node's log from Docker (dockerode, `timestamps: true`), read once or followed, as LogLines. */
 import Docker from "dockerode";
-import { NodeState } from "./cluster";
-import { demuxAll, LogDemuxer, StreamName } from "./demux";
 import { LogLine, splitTimestamp } from "../../logs/logLine";
+import { LogRange } from "../source";
+import { ContainerNodeState } from "./cluster";
+import { demuxAll, LogDemuxer, StreamName } from "./demux";
 
-type Source = Pick<NodeState, "id" | "node" | "rank" | "tty">;
+type Source = Pick<ContainerNodeState, "id" | "node" | "rank" | "tty">;
 
-export interface LogRange {
-    /** Lines from the end of the log (Docker's `tail`). */
-    tail?: number;
-    /** Unix seconds (`seconds.nanoseconds` as text keeps full precision), Docker's `since`. */
-    since?: number | string;
+/** Docker's `since` for "after this line": seconds.nanoseconds, exact. */
+export function sinceValue(line: Pick<LogLine, "sec" | "nanos">): string {
+    return `${line.sec}.${String(line.nanos).padStart(9, "0")}`;
 }
 
 function toLine(source: Source, stream: StreamName, raw: string): LogLine {
     return { node: source.node, rank: source.rank, stream, ...splitTimestamp(raw) };
+}
+
+/** dockerode types `since` as a number; Docker also takes `seconds.nanoseconds` text, which keeps full precision. */
+function sinceOf(range: LogRange): { since?: number } {
+    if (range.after !== undefined) return { since: sinceValue(range.after) as unknown as number };
+    return range.since === undefined ? {} : { since: range.since };
 }
 
 function query(range: LogRange) {
@@ -23,7 +28,7 @@ function query(range: LogRange) {
         stderr: true,
         timestamps: true,
         tail: range.tail === undefined ? ("all" as unknown as number) : range.tail,
-        ...(range.since === undefined ? {} : { since: range.since as number }),
+        ...sinceOf(range),
     };
 }
 

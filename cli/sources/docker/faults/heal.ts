@@ -7,14 +7,7 @@ import { CONTAINER_INTERFACE } from "../../../../components/plan/defaults";
 import { shellJoin } from "../../../../components/plan/interconnect";
 import { execIn, hasNetAdmin, inNetworkNamespace, outputLine } from "./dockerOps";
 import { profileCommands } from "./inject";
-import { FaultRecord, FaultStore } from "../../../faults/records";
-
-export interface Healed {
-    record: FaultRecord;
-    atMs: number;
-    /** What was done, in words. */
-    what: string;
-}
+import { FaultRecord, FaultStore, Healed } from "../../../faults/records";
 
 /**
  * The script a helper runs in a reconnected node's network namespace: Docker names a reconnected interface eth1

@@ -6,12 +6,13 @@ import * as fs from "fs";
 import Docker from "dockerode";
 import { describeLink, tcCommands } from "../../../../components/plan/interconnect";
 import { CONTAINER_INTERFACE } from "../../../../components/plan/defaults";
-import { ClusterRef, LABELS, NodeContainer } from "../cluster";
 import { dockerEndpoint } from "../connect";
 import { CliError } from "../../../errors";
 import { execIn, hasNetAdmin, outputLine } from "./dockerOps";
-import { FaultSpec } from "../../../faults/kinds";
-import { FaultRecord, FaultStore, UndoInfo } from "../../../faults/records";
+import { FaultSpec, who } from "../../../faults/kinds";
+import { FaultRecord, FaultStore, Injected, UndoInfo } from "../../../faults/records";
+import { LABELS } from "../../labels";
+import { ClusterNode, ClusterRef } from "../../source";
 
 /** The node agent's config (the JSON argument of its command): where the cluster's own tc commands are. */
 export function agentConfigOf(info: Pick<Docker.ContainerInspectInfo, "Config">): { shaping?: { commands: { argv: string[] }[] } } | undefined {
@@ -54,10 +55,6 @@ async function runTc(docker: Docker, id: string, commands: string[][]): Promise<
 export function envOf(info: Pick<Docker.ContainerInspectInfo, "Config">, name: string): string | undefined {
     const line = (info.Config.Env ?? []).find((e) => e.startsWith(`${name}=`));
     return line?.slice(name.length + 1);
-}
-
-export function who(node: Pick<NodeContainer, "node" | "rank">): string {
-    return `${node.node} (rank ${node.rank})`;
 }
 
 function stateWord(info: Docker.ContainerInspectInfo): string {
@@ -104,7 +101,7 @@ function crashProblem(info: Docker.ContainerInspectInfo): string | undefined {
 }
 
 /** Why the fault cannot be made on this node now, or undefined. Changes nothing. */
-export async function faultProblem(docker: Docker, ref: ClusterRef, node: NodeContainer, spec: FaultSpec, active: FaultRecord[]): Promise<string | undefined> {
+export async function faultProblem(docker: Docker, ref: ClusterRef, node: ClusterNode, spec: FaultSpec, active: FaultRecord[]): Promise<string | undefined> {
     const info = await docker.getContainer(node.id).inspect();
     const same = active.find((f) => f.containerId === node.id && f.kind === spec.kind);
     if (same !== undefined) return `${who(node)} already has an active ${spec.kind} fault (since ${same.startedAt}): heal it first`;
@@ -124,16 +121,7 @@ export async function faultProblem(docker: Docker, ref: ClusterRef, node: NodeCo
     return undefined;
 }
 
-export interface Injected {
-    /** When the fault took effect, ms since the epoch. */
-    atMs: number;
-    /** What was done, in words. */
-    what: string;
-    /** The record heal needs (every kind but crash, which needs no undo). */
-    record?: FaultRecord;
-}
-
-function newRecord(node: NodeContainer, spec: FaultSpec, atMs: number, what: string, undo: UndoInfo): FaultRecord {
+function newRecord(node: ClusterNode, spec: FaultSpec, atMs: number, what: string, undo: UndoInfo): FaultRecord {
     return {
         id: `${spec.kind}-${node.node}-${atMs}`,
         kind: spec.kind,
@@ -152,7 +140,7 @@ const limitText = (quota: number, period: number, nano: number) =>
     nano > 0 ? `${nano / 1e9} CPUs` : quota > 0 ? `a quota of ${quota} us per ${period || 100000} us` : "no CPU limit";
 
 /** Makes the fault (after faultProblem found none) and records it in `store`. */
-export async function inject(docker: Docker, ref: ClusterRef, node: NodeContainer, spec: FaultSpec, store: FaultStore): Promise<Injected> {
+export async function inject(docker: Docker, ref: ClusterRef, node: ClusterNode, spec: FaultSpec, store: FaultStore): Promise<Injected> {
     const problem = await faultProblem(docker, ref, node, spec, store.list());
     if (problem !== undefined) throw new CliError(problem);
     const container = docker.getContainer(node.id);
