@@ -110,7 +110,7 @@ cp "$(command -v node)" "$p/node/bin/"
 # node_modules without what only tests and editors use
 tar -C "$repo" -c --exclude=node_modules/kubernetes-models --exclude=node_modules/@kubernetes-models \
   --exclude=node_modules/mocha --exclude=node_modules/.cache node_modules bin | tar -C "$p/project" -x
-tar -C "$p" -c . | nice -n 10 xz -6 -T1 | split -b "${part_mb}M" -d -a 2 - "$stage/pulumi.tar.xz.part"
+tar -C "$p" -c . | nice -n 10 xz -6 -T2 | split -b "${part_mb}M" -d -a 2 - "$stage/pulumi.tar.xz.part"
 i=2
 for part in "$stage"/pulumi.tar.xz.part*; do mkdir -p "$out/$i"; mv "$part" "$out/$i/"; i=$((i + 1)); done
 say "pulumi parts: $(ls "$out"/*/pulumi.tar.xz.part* | wc -l) in $(ls -d "$out"/[2-9]* | tr '\n' ' ')"

@@ -106,7 +106,8 @@ EOF
 
 # ---- the image ------------------------------------------------------------------------------------------------------
 # The machine's python3 (a virtual environment over its base interpreter) and the system around it, without the GPU
-# driver (the CDI spec brings that in) and without packages torch does not need; then training/Dockerfile without its
+# driver (the CDI spec brings that in; the driver's folder here is /usr/local/nvidia, which the image puts on PATH and
+# LD_LIBRARY_PATH as NVIDIA's CUDA images, and so the official PyTorch images, do) and without packages torch does not need; then training/Dockerfile without its
 # base image and apt-get (no registry here): its user, folders and environment.
 image() {
   docker image inspect "$IMAGE" >/dev/null 2>&1 && { say "$IMAGE exists"; return 0; }
@@ -120,13 +121,14 @@ image() {
     botorch gpytorch flax optax orbax statsmodels matplotlib)
   local ex=(--exclude=usr/local/cuda --exclude='usr/local/cuda-*' --exclude=usr/local/nvidia --exclude=opt/nvidia
     --exclude='usr/lib/x86_64-linux-gnu/libcuda.so*' --exclude='usr/lib/x86_64-linux-gnu/libnvidia-*'
-    --exclude='usr/bin/nvidia-*' --exclude=usr/share/doc --exclude=usr/share/man --exclude='*/__pycache__')
+    --exclude='usr/lib/libcuda*' --exclude='usr/lib/libnvidia*' --exclude='usr/bin/nvidia-*' --exclude=usr/share/doc --exclude=usr/share/man --exclude='*/__pycache__')
   for p in "${drop[@]}"; do ex+=("--exclude=${site#/}/$p"); done
   say "image from ${paths[*]} (python $venv over $base)"
   local started=$(date +%s)
   # (tar's complaints about sockets and files that change under it are not failures of the image)
   tar -C / -c "${ex[@]}" "${paths[@]}" 2>/dev/null |
-    docker import --change "ENV PATH=$venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" - ddpsim-gpu:base >/dev/null
+    docker import --change "ENV PATH=/usr/local/nvidia/bin:$venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+      --change "ENV LD_LIBRARY_PATH=/usr/local/nvidia/lib:/usr/local/nvidia/lib64" - ddpsim-gpu:base >/dev/null
   docker image inspect ddpsim-gpu:base >/dev/null || { echo "docker import made no image"; return 1; }
   say "imported ddpsim-gpu:base in $(( $(date +%s) - started ))s: $(docker image inspect -f '{{.Size}}' ddpsim-gpu:base | awk '{printf "%.1f GB", $1/1e9}')"
   local ctx; ctx=$(mktemp -d)
@@ -135,7 +137,7 @@ image() {
   DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" "$ctx" 2>&1 | tail -n 5
   docker image inspect "$IMAGE" >/dev/null || { echo "docker build made no $IMAGE"; return 1; }
   rm -rf "$ctx"
-  docker run --rm --runtime runc "$IMAGE" sh -c 'id; python3 -c "import torch; print(\"torch\", torch.__version__)"; ls /usr/lib/x86_64-linux-gnu | grep -c "libcuda\|libnvidia" | sed "s/^/driver files in the image: /"'
+  docker run --rm --runtime runc "$IMAGE" sh -c 'id; python3 -c "import torch; print(\"torch\", torch.__version__)"; echo "driver files in the image: $(find /usr/lib /usr/local/nvidia /usr/bin -name "libcuda.so*" -o -name "libnvidia-ml.so*" -o -name nvidia-smi 2>/dev/null | wc -l)"'
 }
 
 gpus() {
@@ -163,7 +165,7 @@ plain() {
     echo "$c: exit $(docker inspect -f '{{.State.ExitCode}} restarts {{.RestartCount}}' "$c")"
   done
   grep -h "all ranks agree\|RANKS DISAGREE\|DDPSIM_VERDICT\|NCCL sockets\|DDPSIM_RESULT\|busbw\|NET/Socket : Using\|Using network Socket\|Channel 0.*via" "$out/$name-"*.log | cut -c1-400 | head -30
-  docker run --rm -v "$VOLUME:/w" --runtime runc "$IMAGE" sh -c 'ls /w; tail -n 3 /w/metrics.jsonl 2>/dev/null; cat /w/result.json /w/bench.json 2>/dev/null' > "$out/$name-volume.txt" 2>&1
+  docker run --rm -v "$VOLUME:/w" --runtime runc "$IMAGE" sh -c 'ls /w; cat /w/metrics.jsonl /w/result.json /w/bench.json 2>/dev/null' > "$out/$name-volume.txt" 2>&1
   docker rm -f "${CONTAINERS[@]}" >/dev/null; docker network rm "$NETWORK" >/dev/null
   docker volume rm "$VOLUME" >/dev/null
 }
