@@ -107,9 +107,11 @@ fi
 p="$stage/pulumi" && mkdir -p "$p/bin" "$p/node/bin" "$p/project"
 cp "$toolchain"/pulumi "$toolchain"/pulumi-resource-* "$lh/pulumi-language-nodejs" "$p/bin/"
 cp "$(command -v node)" "$p/node/bin/"
-# node_modules without what only tests and editors use
-tar -C "$repo" -c --exclude=node_modules/kubernetes-models --exclude=node_modules/@kubernetes-models \
-  --exclude=node_modules/mocha --exclude=node_modules/.cache node_modules bin | tar -C "$p/project" -x
+# node_modules (a link to one is followed) without what only tests and editors use, and the compiled bin/
+mkdir -p "$p/project/node_modules"
+tar -C "$(cd "$repo/node_modules" && pwd -P)" -c --exclude=./kubernetes-models --exclude=./@kubernetes-models \
+  --exclude=./mocha --exclude=./.cache . | tar -C "$p/project/node_modules" -x
+cp -r "$repo/bin" "$p/project/bin"
 tar -C "$p" -c . | nice -n 10 xz -6 -T2 | split -b "${part_mb}M" -d -a 2 - "$stage/pulumi.tar.xz.part"
 i=2
 for part in "$stage"/pulumi.tar.xz.part*; do mkdir -p "$out/$i"; mv "$part" "$out/$i/"; i=$((i + 1)); done
