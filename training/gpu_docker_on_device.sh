@@ -208,7 +208,7 @@ pulumi_dev() {
   show pulumi stack output --json
   local c
   for c in $(docker ps -a --filter label=ddpsim.stack=dev --format '{{.Names}}'); do show docker exec "$c" nvidia-smi -L; done
-  show timeout 300 node bin/cli/main.js wait --timeout 4m
+  show timeout 300 node bin/cli/main.js wait --stack dev --timeout 4m
   for c in $(docker ps -a --filter label=ddpsim.stack=dev --format '{{.Names}}'); do docker logs "$c" > "$out/pulumi-$c.log" 2>&1; done
   grep -h "all ranks agree\|RANKS DISAGREE\|DDPSIM_VERDICT\|NCCL sockets\|DDPSIM_RESULT\|via NET\|NET/Socket : Using" "$out"/pulumi-*.log | cut -c1-400 | head -20
   local volume; volume=$(pulumi stack output checkpointVolumeName)
