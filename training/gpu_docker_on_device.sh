@@ -196,7 +196,10 @@ pulumi_dev() {
   pulumi config set ddpsim:gpuSharing true &&
   pulumi config set ddpsim:imageDockerfile Dockerfile.device &&
   pulumi config set --path ddpsim:env.NCCL_DEBUG INFO &&
-  pulumi config set --path ddpsim:env.NCCL_DEBUG_SUBSYS INIT,NET || return 1
+  pulumi config set --path ddpsim:env.NCCL_DEBUG_SUBSYS INIT,NET &&
+  # The trainer's defaults (100 steps of a small MLP) with a pause per step, so that nvidia-smi -L can be asked
+  # inside both containers while they train.
+  pulumi config set --path 'ddpsim:scriptArgs[0]' --step-sleep && pulumi config set --path 'ddpsim:scriptArgs[1]' 0.25 || return 1
   show cat Pulumi.dev.yaml
   local started=$(date +%s)
   if ! pulumi up --yes --skip-preview 2>&1 | tee "$out/pulumi-up.txt"; then
@@ -207,7 +210,10 @@ pulumi_dev() {
   say "pulumi up took $(( $(date +%s) - started ))s"
   show pulumi stack output --json
   local c
-  for c in $(docker ps -a --filter label=ddpsim.stack=dev --format '{{.Names}}'); do show docker exec "$c" nvidia-smi -L; done
+  for c in $(docker ps -a --filter label=ddpsim.stack=dev --format '{{.Names}}'); do
+    show docker inspect -f '{{.Name}}: {{.State.Status}}, device requests {{json .HostConfig.DeviceRequests}}, shm {{.HostConfig.ShmSize}}, runtime {{.HostConfig.Runtime}}' "$c"
+    show docker exec "$c" nvidia-smi -L
+  done
   show timeout 300 node bin/cli/main.js wait --stack dev --timeout 4m
   for c in $(docker ps -a --filter label=ddpsim.stack=dev --format '{{.Names}}'); do docker logs "$c" > "$out/pulumi-$c.log" 2>&1; done
   grep -h "all ranks agree\|RANKS DISAGREE\|DDPSIM_VERDICT\|NCCL sockets\|DDPSIM_RESULT\|via NET\|NET/Socket : Using" "$out"/pulumi-*.log | cut -c1-400 | head -20
