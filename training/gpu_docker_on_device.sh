@@ -199,7 +199,8 @@ pulumi_dev() {
   pulumi config set --path ddpsim:env.NCCL_DEBUG_SUBSYS INIT,NET &&
   # The trainer's defaults (100 steps of a small MLP) with a pause per step, so that nvidia-smi -L can be asked
   # inside both containers while they train.
-  pulumi config set --path 'ddpsim:scriptArgs[0]' --step-sleep && pulumi config set --path 'ddpsim:scriptArgs[1]' 0.25 || return 1
+  pulumi config set --path --type string 'ddpsim:scriptArgs[0]' -- --step-sleep &&
+    pulumi config set --path --type string 'ddpsim:scriptArgs[1]' 0.25 || return 1
   show cat Pulumi.dev.yaml
   local started=$(date +%s)
   if ! pulumi up --yes --skip-preview 2>&1 | tee "$out/pulumi-up.txt"; then
