@@ -178,8 +178,8 @@ take() { mkdir -p "$G/parts" && cp "$1"/pulumi.tar.xz.part* "$G/parts/" && say "
 # pulumi OUT: `pulumi up` of the dev stack with what one GPU and no registry need, the verdict, `pulumi destroy`.
 pulumi_dev() {
   local out="$1"
-  if [ ! -x "$G/bin/pulumi" ]; then
-    cat "$G/parts"/pulumi.tar.xz.part* | unxz - | tar -C "$G" -x || { echo "cannot unpack the pulumi parts"; return 1; }
+  if [ ! -x "$G/bin/pulumi" ]; then  # (the parts may hold several .tar.xz one after another: xz and tar -i read on)
+    cat "$G/parts"/pulumi.tar.xz.part* | unxz - | tar -i -C "$G" -x || { echo "cannot unpack the pulumi parts"; return 1; }
   fi
   cd "$repo" || return 1
   [ -e node_modules ] || ln -s "$G/project/node_modules" node_modules
