@@ -15,6 +15,7 @@
 #   training/gpu_docker_on_device.sh take PARTS            keep one call's parts of pulumi.tar.xz under $DDPSIM_GPU_ROOT
 #   training/gpu_docker_on_device.sh pulumi OUT            `pulumi up` of the dev stack (one GPU shared by its 2
 #                                                          nodes, the image above), the verdict, `pulumi destroy`
+#                                                          (the pulumi parts are unpacked first, once)
 #
 # Needs root. Installs nothing outside $DDPSIM_GPU_ROOT (default /opt/ddpsim-gpu) but /etc/docker/daemon.json,
 # /etc/cdi/nvidia.yaml and /etc/nvidia-container-runtime/config.toml; dockerd keeps running (own session) so that
@@ -190,11 +191,11 @@ pulumi_dev() {
   say "pulumi $(pulumi version), node $(node --version)"
   pulumi stack select --create --secrets-provider passphrase dev || return 1
   # One GPU, two nodes: gpuSharing (docs/gpus.md, "More nodes than GPUs"), the GPUs read by nvidia-smi (auto).
-  # No registry: training/Dockerfile's steps on the machine's own python3 (image above) as the build's base.
-  sed -e 's|^FROM .*|FROM ddpsim-gpu:base|' -e '/^RUN apt-get update/,/lists\/\*$/d' training/Dockerfile > training/Dockerfile.device
+  # The image: training/Dockerfile's steps on the machine's own python3, built above (no registry for its base);
+  # imageMode local, since the provider scripts/pulumi-toolchain.sh builds has no docker.Image (docs/real-engine.md).
   pulumi config set --path --type string 'ddpsim:gpuIds[0]' auto &&
   pulumi config set ddpsim:gpuSharing true &&
-  pulumi config set ddpsim:imageDockerfile Dockerfile.device &&
+  pulumi config set ddpsim:imageMode local && pulumi config set ddpsim:image "$IMAGE" &&
   pulumi config set --path ddpsim:env.NCCL_DEBUG INFO &&
   pulumi config set --path ddpsim:env.NCCL_DEBUG_SUBSYS INIT,NET &&
   # The trainer's defaults (100 steps of a small MLP) with a pause per step, so that nvidia-smi -L can be asked
@@ -203,11 +204,7 @@ pulumi_dev() {
     pulumi config set --path --type string 'ddpsim:scriptArgs[1]' 0.25 || return 1
   show cat Pulumi.dev.yaml
   local started=$(date +%s)
-  if ! pulumi up --yes --skip-preview 2>&1 | tee "$out/pulumi-up.txt"; then
-    say "pulumi up failed; again with the image made above (imageMode local)"
-    pulumi config set ddpsim:imageMode local && pulumi config set ddpsim:image "$IMAGE" || return 1
-    pulumi up --yes --skip-preview 2>&1 | tee "$out/pulumi-up-local.txt" || return 1
-  fi
+  pulumi up --yes --skip-preview 2>&1 | tee "$out/pulumi-up.txt" || return 1
   say "pulumi up took $(( $(date +%s) - started ))s"
   show pulumi stack output --json
   local c
