@@ -151,6 +151,13 @@ plain() {
   local carry="$1" out="$2" name="$3" limit="${4:-300}"
   local NETWORK VOLUME CONTAINERS
   say "plain docker run: $name"
+  # The plan names the stack's own run volume: one kept by `pulumi destroy` holds that run's checkpoints (and a new
+  # run would resume from them), so it is neither used nor removed here.
+  local planned; planned=$(sed -n 's/^VOLUME=//p' "$carry/plain-$name.sh")
+  if docker volume inspect "$planned" >/dev/null 2>&1; then
+    echo "plain $name: the run volume $planned exists (kept by an earlier run); remove it first (docker volume rm $planned)"
+    return 1
+  fi
   DDPSIM_REPO="$repo" source "$carry/plain-$name.sh" >/dev/null || { echo "plain-$name.sh failed"; return 1; }
   show docker ps --format '{{.Names}} {{.Status}} {{.RunningFor}}'
   for c in "${CONTAINERS[@]}"; do show docker exec "$c" nvidia-smi -L; done
