@@ -56,7 +56,7 @@ const checked =
         ? checkKubernetesStack({ ...check, extraErrors: [...targetErrors, ...secretErrors] })
         : checkStackConfig({
               ...check,
-              options: hostReading(config.get("dockerHost"), { owner, project: namespace, stack: pulumi.getStack(), name: "ddp" }),
+              options: hostReading(config.get("dockerHost"), { owner, project: namespace, stack: pulumi.getStack(), cluster: "ddp" }),
               extraErrors: [...targetErrors, ...secretErrors, ...targetProblems("docker", readStackConfig(check.get).args)],
           });
 if (!checked.ok) throw new DdpConfigError(checked.message, checked.errors);

@@ -82,7 +82,7 @@ export class DdpCluster extends pulumi.ComponentResource {
             };
             throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [problem]), [problem]);
         }
-        const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), name };
+        const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), cluster: name };
         const reading = hostReading(args.dockerHost, identity, { image: !pulumi.Output.isInstance(args.image), gpuRuntime: true });
         const result = resolveClusterSpec(raw, process.cwd(), reading);
         if (!result.ok) throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, result.errors), result.errors);

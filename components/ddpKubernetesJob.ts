@@ -54,7 +54,7 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
             raw.env = Object.fromEntries(Object.entries(args.env).map(([k, v]) => [k, typeof v === "string" ? v : INPUT_VALUE]));
         }
         const owner = typeof args.owner === "string" && args.owner !== "" ? args.owner : defaultOwner();
-        const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), name };
+        const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), cluster: name };
         const result = checkKubernetesArgs(raw, process.cwd());
         if (!result.ok) {
             throw new DdpConfigError(describeErrors(`Invalid arguments for DdpKubernetesJob "${name}":`, result.errors), result.errors);

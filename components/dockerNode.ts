@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterPlan, NodePlan } from "./plan";
+import { ClusterPlan, LABELS, NodePlan } from "./plan";
 
 /** The values a node's container needs that only exist at deploy time. */
 export interface NodeInputs {
@@ -22,7 +22,7 @@ export function labelList(labels: Record<string, string>): { label: string; valu
  * the image's name, which a portable preview compares instead (components/portablePreview.ts).
  */
 export function containerLabels(plan: ClusterPlan, node: NodePlan): Record<string, string> {
-    return { ...node.labels, ...(plan.spec.imageMode === "local" ? { "ddpsim.image": plan.spec.image } : {}) };
+    return { ...node.labels, ...(plan.spec.imageMode === "local" ? { [LABELS.image]: plan.spec.image } : {}) };
 }
 
 /** `NAME=value` lines, in the plan's order; Input values (secrets stay secret) and the run id at deploy time. */

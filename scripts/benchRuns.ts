@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { readLogs } from "../cli/sources/docker/logs";
+import { LABELS } from "../components/plan/labels";
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -172,8 +173,8 @@ function saveLogs(stack: string, names: string[], logs: string[]): string {
 
 /** The stack's containers in rank order, found by label (when `up` failed before printing its outputs). */
 async function stackContainers(stack: string): Promise<string[]> {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`ddpsim.stack=${stack}`] } });
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`] } });
     return containers
-        .sort((a, b) => Number(a.Labels["ddpsim.rank"]) - Number(b.Labels["ddpsim.rank"]))
+        .sort((a, b) => Number(a.Labels[LABELS.rank]) - Number(b.Labels[LABELS.rank]))
         .map((c) => c.Names[0].replace(/^\//, ""));
 }

@@ -85,7 +85,7 @@ export function planStack(
     clusterName: string = STACK_CLUSTER_NAME,
 ): { ok: true; plan: ClusterPlan } | { ok: false; message: string; errors: PropertyError[] } {
     const owner = files.config.owner ?? defaultOwner();
-    const identity = { owner, project: files.project, stack: files.stack, name: clusterName };
+    const identity = { owner, project: files.project, stack: files.stack, cluster: clusterName };
     const checked = checkStackConfig({
         namespace: files.project,
         stack: files.stack,

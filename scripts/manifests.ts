@@ -47,7 +47,7 @@ export function planKubernetesStack(
     });
     if (!checked.ok) return checked;
     const owner = files.config.owner ?? defaultOwner();
-    const plan = planForKubernetes(checked.spec, { owner, project: files.project, stack: files.stack, name: clusterName });
+    const plan = planForKubernetes(checked.spec, { owner, project: files.project, stack: files.stack, cluster: clusterName });
     const manifests = kubernetesManifests(plan, checked.settings);
     return { ok: true, manifests, logsCommand: kubectlLogsCommand(checked.settings.namespace ?? "", kubernetesJobName(plan.identity), plan.spec.nodes) };
 }

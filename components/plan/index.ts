@@ -4,6 +4,7 @@ export * from "./validate";
 export * from "./gpus";
 export * from "./gpuPool";
 export * from "./interconnect";
+export * from "./labels";
 export * from "./names";
 export * from "./launch";
 export * from "./ncclSockets";

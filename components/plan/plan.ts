@@ -2,13 +2,12 @@ import { CONTAINER_INTERFACE, CONTAINER_PATHS } from "./defaults";
 import { allocateGpus } from "./gpus";
 import { nodeCapabilities, shapingConfig } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
+import { identityLabels, LABELS } from "./labels";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
 import { ncclSocketDefaults } from "./ncclSockets";
 import { agentCommand, nodeAgentSource } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodeNaming, NodePlan } from "./types";
 import { packageTrainingDir } from "./validate";
-
-export const LABEL_PREFIX = "ddpsim";
 
 /** The variable that carries a target's id of one deployment of the nodes (see the node agent). */
 export const RUN_ID_VARIABLE = "DDPSIM_RUN_ID";
@@ -51,7 +50,7 @@ function runContract(spec: ClusterSpec, identity: ClusterIdentity, rank: number,
     return {
         DDPSIM_PROJECT: identity.project,
         DDPSIM_STACK: identity.stack,
-        DDPSIM_CLUSTER: identity.name,
+        DDPSIM_CLUSTER: identity.cluster,
         DDPSIM_NODE: hostname,
         DDPSIM_NODE_RANK: String(rank),
         DDPSIM_NODES: String(spec.nodes),
@@ -76,7 +75,7 @@ function runContract(spec: ClusterSpec, identity: ClusterIdentity, rank: number,
 
 /** The Docker targets' node names: `<name>-node-<rank>` on the cluster's own network, host name and alias alike. */
 export function dockerNaming(spec: ClusterSpec, identity: ClusterIdentity): NodeNaming {
-    const host = (rank: number) => hostLabel(identity.name, nodeName(rank, spec.nodes));
+    const host = (rank: number) => hostLabel(identity.cluster, nodeName(rank, spec.nodes));
     return { hostname: host, address: host };
 }
 
@@ -86,18 +85,13 @@ export function planCluster(
     identity: ClusterIdentity,
     naming: NodeNaming = dockerNaming(spec, identity),
 ): ClusterPlan {
-    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.name);
-    const namePrefix = dockerName(identity.project, identity.stack, identity.name, tag);
+    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.cluster);
+    const namePrefix = dockerName(identity.project, identity.stack, identity.cluster, tag);
     const masterHost = naming.address(0);
     const masterEndpoint = `${masterHost}:${spec.masterPort}`;
     const rendezvousId = namePrefix;
     const checkpointVolumeName = spec.checkpointVolumeName ?? `${namePrefix}-checkpoints`;
-    const labels = {
-        [`${LABEL_PREFIX}.owner`]: identity.owner,
-        [`${LABEL_PREFIX}.project`]: identity.project,
-        [`${LABEL_PREFIX}.stack`]: identity.stack,
-        [`${LABEL_PREFIX}.cluster`]: identity.name,
-    };
+    const labels = identityLabels(identity);
     const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId);
     const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
     const capabilities = nodeCapabilities(spec.interconnect, spec.user);
@@ -114,7 +108,7 @@ export function planCluster(
         return {
             rank,
             role: rank === 0 ? "master" : "worker",
-            resourceName: `${identity.name}-node-${rank}`,
+            resourceName: `${identity.cluster}-node-${rank}`,
             containerNameBase: `${namePrefix}-${name}`,
             hostname,
             gpuIds,
@@ -151,15 +145,15 @@ export function planCluster(
             workingDir: CONTAINER_PATHS.workspace,
             labels: {
                 ...labels,
-                [`${LABEL_PREFIX}.rank`]: String(rank),
-                [`${LABEL_PREFIX}.role`]: rank === 0 ? "master" : "worker",
-                [`${LABEL_PREFIX}.node`]: hostname,
-                [`${LABEL_PREFIX}.nodes`]: String(spec.nodes),
-                [`${LABEL_PREFIX}.gpus`]: gpuIds.join(","),
+                [LABELS.rank]: String(rank),
+                [LABELS.role]: rank === 0 ? "master" : "worker",
+                [LABELS.node]: hostname,
+                [LABELS.nodes]: String(spec.nodes),
+                [LABELS.gpus]: gpuIds.join(","),
                 // The content of a bind-mounted code folder: a code change is a new run, and what a portable
                 // preview compares instead of the folder's host path (components/portablePreview.ts).
-                ...(spec.codeHash !== undefined ? { [`${LABEL_PREFIX}.code`]: spec.codeHash } : {}),
-                ...(spec.minNodes < spec.nodes ? { [`${LABEL_PREFIX}.minNodes`]: String(spec.minNodes) } : {}),
+                ...(spec.codeHash !== undefined ? { [LABELS.code]: spec.codeHash } : {}),
+                ...(spec.minNodes < spec.nodes ? { [LABELS.minNodes]: String(spec.minNodes) } : {}),
             },
         };
     });

@@ -91,8 +91,8 @@ export interface ClusterIdentity {
     owner: string;
     project: string;
     stack: string;
-    /** The Pulumi resource name of the cluster. */
-    name: string;
+    /** The cluster's name: the Pulumi resource name of its component (`ddp` in the stack program). */
+    cluster: string;
 }
 
 export interface MountPlan {

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
-import { CONTAINER_PATHS, ClusterPlan, LABEL_PREFIX, MountPlan, NodePlan, packageTrainingDir } from "../plan";
+import { CONTAINER_PATHS, ClusterPlan, LABELS, MountPlan, NodePlan, packageTrainingDir } from "../plan";
 import { foldNodes, INDEX_VARIABLE, referenceMark } from "./indexedTemplate";
 import { JOB_LABEL, kubernetesJobName, kubernetesLabels } from "./kubernetesNames";
 import { KubernetesSettings } from "./kubernetesSettings";
@@ -36,7 +36,7 @@ export const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 export const RENDEZVOUS_PORT_NAME = "rendezvous";
 
 /** Labels of one node, which one pod template cannot carry: a pod's rank is the Job's index (label and annotation). */
-const NODE_LABELS = ["rank", "role", "node", "gpus"].map((key) => `${LABEL_PREFIX}.${key}`);
+const NODE_LABELS: string[] = [LABELS.rank, LABELS.role, LABELS.node, LABELS.gpus];
 
 /** The NodePlan fields this target translates. A field added to the plan must be translated here, not dropped. */
 const TRANSLATED_NODE_FIELDS: readonly string[] = [

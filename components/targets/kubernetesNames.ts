@@ -2,12 +2,12 @@
  * The names of a cluster on Kubernetes: the Job's (also its Service's), the pods' host names and addresses, label
  * values, and the kubectl command that follows the pods' logs.
  */
-import { ClusterIdentity, ClusterPlan, ClusterSpec, identityTag, LABEL_PREFIX, NodeNaming, planCluster } from "../plan";
+import { ClusterIdentity, ClusterPlan, ClusterSpec, identityTag, LABELS, NodeNaming, planCluster } from "../plan";
 
 /** `<job>-<index>`, a pod's host name, stays a 63-character DNS label up to index 255. */
 export const MAX_JOB_NAME = 59;
 /** The label that ties a Job's pods to its Service. */
-export const JOB_LABEL = `${LABEL_PREFIX}.job`;
+export const JOB_LABEL = LABELS.job;
 
 /**
  * The Job's name, also its Service's: project, stack and cluster name, and the six hex digits of the identity
@@ -15,8 +15,8 @@ export const JOB_LABEL = `${LABEL_PREFIX}.job`;
  * starts with a letter (a Service name must), at most MAX_JOB_NAME characters.
  */
 export function kubernetesJobName(identity: ClusterIdentity): string {
-    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.name);
-    const readable = [identity.project, identity.stack, identity.name]
+    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.cluster);
+    const readable = [identity.project, identity.stack, identity.cluster]
         .join("-")
         .toLowerCase()
         .replace(/[^a-z0-9-]+/g, "-")

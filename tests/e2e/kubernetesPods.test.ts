@@ -40,7 +40,7 @@ describe("the Kubernetes pod template, played by Docker containers (no Kubernete
         const image = await ensureCpuImage();
         const checked = checkKubernetesArgs({ image, shmSizeMb: 256, ...args }, REPO_ROOT);
         assert.ok(checked.ok);
-        const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: PROJECT, stack, name: cluster });
+        const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: PROJECT, stack, cluster });
         const { job, service } = kubernetesManifests(plan, checked.settings);
         const jobName = job.metadata!.name!;
         const serviceName = service.metadata!.name!;

@@ -15,7 +15,7 @@ const FILE_DIR = "/srv/ddpsim";
 function plan(raw: Record<string, unknown>, stack = "dev"): ClusterPlan {
     const result = resolveClusterSpec(raw, FILE_DIR);
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    return planCluster(result.spec, { owner: "ann", project: "ddpsim", stack, name: "ddp" });
+    return planCluster(result.spec, { owner: "ann", project: "ddpsim", stack, cluster: "ddp" });
 }
 
 const LABELS = { "ddpsim.owner": "ann", "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp" };

@@ -13,7 +13,7 @@ import {
 } from "../../components/plan";
 import { splitNodeCommand } from "../support/nodeCommand";
 
-const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const PREFIX = "ddpsim-dev-ddp-8eed31";
 
 function specOf(raw: Record<string, unknown>): ClusterSpec {

@@ -56,7 +56,7 @@ describe("DdpKubernetesJob under Pulumi's mocks", () => {
                 );
                 const checked = checkKubernetesArgs(args, process.cwd());
                 assert.ok(checked.ok);
-                const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: "ddpsim", stack: "test", name: "ddp" });
+                const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: "ddpsim", stack: "test", cluster: "ddp" });
                 const expected = kubernetesManifests(plan, checked.settings);
                 const skipAwait = (m: any) => ({ ...m, metadata: { ...m.metadata, annotations: { "pulumi.com/skipAwait": "true" } } });
                 assert.deepStrictEqual(ofType(registered, CLAIM)[0].inputs, skipAwait(expected.checkpoints));

@@ -18,7 +18,7 @@ import {
 import { resolveKubernetesSettings } from "../../../components/targets/kubernetesSettings";
 import { assertValidKubernetes, kubernetesProblems } from "../../support/kubernetesSchema";
 
-const IDENTITY = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const IDENTITY = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const JOB = `ddpsim-dev-ddp-${identityTag("ann", "ddpsim", "dev", "ddp")}`;
 const I = "$(JOB_COMPLETION_INDEX)";
 const LABELS = { "ddpsim.owner": "ann", "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp", "ddpsim.job": JOB };
@@ -274,12 +274,12 @@ describe("the Kubernetes objects of a plan (components/targets/kubernetes.ts)", 
 
     const names: [typeof IDENTITY, string][] = [
         [IDENTITY, JOB],
-        [{ owner: "ann", project: "My_Proj", stack: "Team.Dev", name: "DDP" }, `my-proj-team-dev-ddp-${identityTag("ann", "My_Proj", "Team.Dev", "DDP")}`],
-        [{ owner: "ann", project: "9lives", stack: "dev", name: "ddp" }, `lives-dev-ddp-${identityTag("ann", "9lives", "dev", "ddp")}`],
-        [{ owner: "ann", project: "p".repeat(80), stack: "dev", name: "ddp" }, `${"p".repeat(52)}-${identityTag("ann", "p".repeat(80), "dev", "ddp")}`],
+        [{ owner: "ann", project: "My_Proj", stack: "Team.Dev", cluster: "DDP" }, `my-proj-team-dev-ddp-${identityTag("ann", "My_Proj", "Team.Dev", "DDP")}`],
+        [{ owner: "ann", project: "9lives", stack: "dev", cluster: "ddp" }, `lives-dev-ddp-${identityTag("ann", "9lives", "dev", "ddp")}`],
+        [{ owner: "ann", project: "p".repeat(80), stack: "dev", cluster: "ddp" }, `${"p".repeat(52)}-${identityTag("ann", "p".repeat(80), "dev", "ddp")}`],
     ];
     for (const [identity, expected] of names) {
-        it(`names the Job of ${identity.project}/${identity.stack}/${identity.name} ${expected}: a DNS label, with room for -255`, () => {
+        it(`names the Job of ${identity.project}/${identity.stack}/${identity.cluster} ${expected}: a DNS label, with room for -255`, () => {
             assert.strictEqual(kubernetesJobName(identity), expected);
             assert.ok(`${expected}-255`.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(expected));
         });
