@@ -1,4 +1,3 @@
-import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -9,7 +8,7 @@ import { containerArgs, labelList } from "./dockerNode";
 import { claimGpus } from "./gpuClaims";
 import { contentTag, dockerHostOf, hostReading } from "./hostReading";
 import { defaultOwner } from "./owner";
-import { hostPathsOf, portableNodeIgnores, portablePreviewProblem, portableRunIdIgnores } from "./portablePreview";
+import { hostPathsOf, portableNodeIgnores, portablePreviewProblem, portableRunIdIgnores, programRelative } from "./portablePreview";
 import {
     ClusterPlan,
     CONTAINER_INTERFACE,
@@ -233,8 +232,7 @@ export class DdpCluster extends pulumi.ComponentResource {
                 // with a hash of the build context; the context goes by its path relative to the program's folder
                 // where it lies inside it, so that two checkouts declare the same image.
                 const tag = contentTag(spec.imageContext, plan.namePrefix);
-                const relative = path.relative(process.cwd(), spec.imageContext);
-                const context = !relative.startsWith("..") && !path.isAbsolute(relative) ? relative || "." : spec.imageContext;
+                const context = programRelative(spec.imageContext);
                 return new docker.RemoteImage(
                     `${name}-image`,
                     {

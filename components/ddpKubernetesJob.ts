@@ -84,6 +84,8 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
                       child,
                   )
                 : undefined;
+        // ddpsim's node files (the node agent): the pods mount them read-only at /opt/ddpsim.
+        const files = new k8s.core.v1.ConfigMap(`${name}-files`, manifests.files, child);
         const claim = new k8s.core.v1.PersistentVolumeClaim(
             `${name}-checkpoints`,
             withAnnotations(manifests.checkpoints, SKIP_AWAIT),
@@ -100,8 +102,8 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
             ...child,
             // The Job has a fixed name (its pods' DNS names derive from it): a replacement deletes it first.
             deleteBeforeReplace: true,
-            // Deleted before the run volume and the Secret, which its pods use until the end of their grace period.
-            dependsOn: [claim, service, ...(secret !== undefined ? [secret] : [])],
+            // Deleted before the run volume, the files and the Secret, which its pods use until the end of their grace period.
+            dependsOn: [claim, service, files, ...(secret !== undefined ? [secret] : [])],
         });
 
         this.jobName = jobResource.metadata.apply((m) => m.name);

@@ -3,7 +3,7 @@
  *   npm run manifests -- [--stack dev] [--out k8s] [--config-file FILE] [--name ddp] [--project-dir DIR]
  * Reads Pulumi.yaml and Pulumi.<stack>.yaml (or --config-file) without the Pulumi CLI, checks them as the stack program
  * checks a stack whose target is kubernetes (same errors, naming the `ddpsim:` keys), plans, and writes one YAML file
- * per object: claim.yaml (the run volume), job.yaml, service.yaml.
+ * per object: claim.yaml (the run volume), configmap.yaml (ddpsim's node files), job.yaml, service.yaml.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -26,6 +26,7 @@ import { runExport } from "./stackFileArgs";
 /** The file each object is written to; `kubectl apply -f DIR` applies them in this (alphabetical) order. */
 export const MANIFEST_FILES: Record<keyof KubernetesManifests, string> = {
     checkpoints: "claim.yaml",
+    files: "configmap.yaml",
     job: "job.yaml",
     service: "service.yaml",
 };

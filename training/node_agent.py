@@ -1,7 +1,7 @@
 # ddpsim node agent: shapes the link, runs torchrun, stops deterministic failures, holds the stop grace period.
-"""The main process of every ddpsim node (PID 1 of its container), started as
+"""The main process of every ddpsim node (PID 1 of its container), shipped to every node as a file and started as
 
-    python3 -c <this file> '<config json>' torchrun ...
+    python3 /opt/ddpsim/node_agent.py '<config json>' torchrun ...
 
 It stays out of the script's way: torchrun runs the user's script exactly as configured, and its output passes
 through unchanged. Around it the agent
@@ -19,6 +19,7 @@ Standard library only, Python >= 3.8: it runs in any image that has torchrun.
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -270,19 +271,22 @@ class Verdicts:
 # -- the link profile ------------------------------------------------------------------------------------------
 
 def apply_shaping(shaping):
-    """Runs the profile's tc commands; on failure prints the plan's one-line message and returns it."""
+    """Runs the profile's tc commands; on failure prints one line that says why and returns it."""
+    profile = f'ddpsim: interconnect "{shaping["profile"]}"'
     for command in shaping["commands"]:
         try:
             done = subprocess.run(command["argv"], capture_output=True, text=True)
         except FileNotFoundError:
-            return shaping["missingTc"]
+            return f"{profile} needs tc (package iproute2) in the image; not training unshaped."
         if done.returncode != 0:
             output = (done.stdout + done.stderr).replace("\n", " ").strip()
             if "qdisc kind is unknown" in output:
                 return command["missingQdisc"]
             if "Operation not permitted" in output:
-                return shaping["denied"].replace("{uid}", str(os.getuid()))
-            return f"{command['failed']}{output}"
+                return (f"{profile}: tc needs the NET_ADMIN capability, which uid {os.getuid()} lacks: run the node as "
+                        "root (the cluster grants NET_ADMIN only while the link is shaped, then drops it); not training "
+                        "unshaped.")
+            return f"{profile}: {shlex.join(command['argv'])} failed: {output}"
     log(shaping["applied"])
     if os.getuid() == 0:
         import ctypes

@@ -5,21 +5,14 @@ import { masterHealthcheck, torchrunCommand } from "./launch";
 import { identityLabels, LABELS } from "./labels";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
 import { ncclSocketDefaults } from "./ncclSockets";
-import { agentCommand, nodeAgentSource } from "./nodeAgent";
+import { agentCommand, agentFiles, NodeFile, nodeFilesHash } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodeNaming, NodePlan } from "./types";
-import { packageTrainingDir } from "./validate";
 
 /** The variable that carries a target's id of one deployment of the nodes (see the node agent). */
 export const RUN_ID_VARIABLE = "DDPSIM_RUN_ID";
 
 /** The node agent's `runAs` for "whoever owns the working directory". */
 export const RUN_AS_WORKSPACE_OWNER = "@workspace";
-
-let agentSource: string | undefined;
-function nodeAgent(): string {
-    agentSource ??= nodeAgentSource(packageTrainingDir());
-    return agentSource;
-}
 
 /** The run volume is both the working directory and the checkpoint directory; the code is read-only. */
 function mountsOf(spec: ClusterSpec, runVolumeName: string): MountPlan[] {
@@ -84,6 +77,7 @@ export function planCluster(
     spec: ClusterSpec,
     identity: ClusterIdentity,
     naming: NodeNaming = dockerNaming(spec, identity),
+    files: NodeFile[] = agentFiles(),
 ): ClusterPlan {
     const tag = identityTag(identity.owner, identity.project, identity.stack, identity.cluster);
     const namePrefix = dockerName(identity.project, identity.stack, identity.cluster, tag);
@@ -101,6 +95,7 @@ export function planCluster(
     const containerUser = shaping !== undefined ? "0:0" : spec.user;
     const mounts = mountsOf(spec, checkpointVolumeName);
     const gpus = allocateGpus(spec.nodes, spec.gpusPerNode, spec.gpuIds);
+    const agentHash = nodeFilesHash(files);
 
     const nodes: NodePlan[] = gpus.map((gpuIds, rank) => {
         const name = nodeName(rank, spec.nodes);
@@ -124,7 +119,6 @@ export function planCluster(
                 ...runContract(spec, identity, rank, hostname, masterHost),
             },
             command: agentCommand(
-                nodeAgent(),
                 {
                     node: hostname,
                     rank,
@@ -138,6 +132,7 @@ export function planCluster(
                 },
                 torchrun,
             ),
+            files,
             mounts,
             capabilities,
             ...(containerUser !== undefined ? { user: containerUser } : {}),
@@ -150,6 +145,7 @@ export function planCluster(
                 [LABELS.node]: hostname,
                 [LABELS.nodes]: String(spec.nodes),
                 [LABELS.gpus]: gpuIds.join(","),
+                [LABELS.agent]: agentHash,
                 // The content of a bind-mounted code folder: a code change is a new run, and what a portable
                 // preview compares instead of the folder's host path (components/portablePreview.ts).
                 ...(spec.codeHash !== undefined ? { [LABELS.code]: spec.codeHash } : {}),
@@ -175,15 +171,19 @@ export function planCluster(
 }
 
 /**
- * A short digest of everything the nodes are but the host paths behind their bind mounts (which differ from checkout
- * to checkout; the nodes' labels carry the code's content hash instead): it changes exactly when their containers
- * would change for another reason than a moved folder.
+ * A short digest of everything the nodes are but the host paths behind their bind mounts and node files (which differ
+ * from checkout to checkout; the nodes' labels carry the code's and the agent's content hashes instead): it changes
+ * exactly when their containers would change for another reason than a moved folder.
  */
 export function planFingerprint(plan: ClusterPlan): string {
     // FNV-1a over the JSON: a change detector, not a security measure. The container policy that is not per node
     // (shm, restarts, grace, healthcheck) is part of it too; resource options (retainCheckpoints) are not.
     const { shmSizeMb, restartRetries, stopGraceSeconds } = plan.spec;
-    const nodes = plan.nodes.map((n) => ({ ...n, mounts: n.mounts.map((m) => (m.type === "bind" ? { ...m, source: "" } : m)) }));
+    const nodes = plan.nodes.map((n) => ({
+        ...n,
+        mounts: n.mounts.map((m) => (m.type === "bind" ? { ...m, source: "" } : m)),
+        files: n.files.map((f) => ({ ...f, source: "" })),
+    }));
     const text = JSON.stringify([nodes, shmSizeMb, restartRetries, stopGraceSeconds, plan.masterHealthcheck]);
     let hash = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) {

@@ -11,7 +11,7 @@ import {
     resolveClusterSpec,
     ResolveOptions,
 } from "../../components/plan";
-import { splitNodeCommand } from "../support/nodeCommand";
+import { agentLabel, splitNodeCommand } from "../support/nodeCommand";
 
 const identity = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const PREFIX = "ddpsim-dev-ddp-8eed31";
@@ -328,6 +328,7 @@ describe("planCluster", () => {
             "ddpsim.node": "ddp-node-0",
             "ddpsim.nodes": "2",
             "ddpsim.gpus": "0",
+            "ddpsim.agent": agentLabel(),
         });
     });
 
