@@ -1,63 +1,15 @@
-import { RawClusterArgs, resolveClusterSpec, ResolveOptions } from "./validate";
+import { SETTING_NAMES, SettingKind, SettingName, SETTINGS } from "./settings";
+import { RawClusterArgs } from "./fieldReader";
+import { ResolveOptions } from "./rules";
+import { resolveClusterSpec } from "./validate";
 import { ClusterSpec, PropertyError } from "./types";
 
-/** The kind of each stack config key; the keys are DdpCluster's argument names. */
-export const STACK_CONFIG_KEYS = {
-    nodes: "integer",
-    gpusPerNode: "integer",
-    gpuIds: "list",
-    gpuSharing: "boolean",
-    procsPerNode: "integer",
-    image: "string",
-    imageMode: "string",
-    imageContext: "string",
-    imageDockerfile: "string",
-    codeDir: "string",
-    codeMode: "string",
-    script: "string",
-    module: "string",
-    scriptArgs: "list",
-    torchrunArgs: "list",
-    checkpointDirArg: "string",
-    dataDirArg: "string",
-    failFastExitCodes: "integerList",
-    failFastRepeats: "integer",
-    datasetDir: "string",
-    datasetVolume: "string",
-    checkpointVolumeName: "string",
-    owner: "string",
-    user: "string",
-    allowSystemPaths: "boolean",
-    dockerHost: "string",
-    retainCheckpoints: "boolean",
-    masterPort: "integer",
-    maxRestarts: "integer",
-    restartRetries: "integer",
-    shmSizeMb: "integer",
-    stopGraceSeconds: "integer",
-    collectiveTimeoutSeconds: "integer",
-    minNodes: "integer",
-    interconnect: "string",
-    linkBandwidthMbit: "integer",
-    linkLatencyMs: "number",
-    linkJitterMs: "number",
-    linkLossPercent: "number",
-    env: "map",
-    // Where the cluster runs (components/targets/targetKeys.ts), and the keys of the Kubernetes target alone.
-    target: "string",
-    namespace: "string",
-    imagePullSecrets: "list",
-    nodeSelector: "map",
-    tolerations: "list",
-    serviceAccountName: "string",
-    checkpointStorageClass: "string",
-    checkpointSize: "string",
-    checkpointAccessMode: "string",
-} as const;
+/** The kind of each stack config key (the settings table's); the keys are the components' argument names. */
+export const STACK_CONFIG_KEYS = Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name].kind])) as Record<SettingName, SettingKind>;
 
-export type StackConfigKey = keyof typeof STACK_CONFIG_KEYS;
+export type StackConfigKey = SettingName;
 
-function parseValue(kind: (typeof STACK_CONFIG_KEYS)[StackConfigKey], text: string): unknown {
+function parseValue(kind: SettingKind, text: string): unknown {
     switch (kind) {
         case "string":
             return text;

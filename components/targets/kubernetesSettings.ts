@@ -4,7 +4,9 @@
  * (plan/validate.ts, asking no Docker host anything) and these.
  */
 import {
+    ACCESS_MODES,
     ClusterSpec,
+    DEFAULTS,
     describeErrors,
     FieldReader,
     inNamespace,
@@ -13,9 +15,9 @@ import {
     readStackConfig,
     resolveClusterSpec,
 } from "../plan";
-import { KUBERNETES_DEFAULTS, KUBERNETES_ONLY_KEYS, refusedKeys, STACK_ONLY_KEYS, targetProblems } from "./targetKeys";
+import { KUBERNETES_ONLY_KEYS, refusedKeys, STACK_ONLY_KEYS, targetProblems } from "./targetKeys";
 
-export const ACCESS_MODES = ["ReadWriteMany", "ReadWriteOnce"] as const;
+export { ACCESS_MODES } from "../plan";
 export type AccessMode = (typeof ACCESS_MODES)[number];
 export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 
@@ -107,9 +109,9 @@ export function resolveKubernetesSettings(raw: RawClusterArgs): { settings: Kube
     }
     const serviceAccountName = name("serviceAccountName", isObjectName, "a ServiceAccount name (lower-case letters, digits, - and .)");
     const checkpointStorageClass = name("checkpointStorageClass", isObjectName, "a StorageClass name (lower-case letters, digits, - and .)");
-    const size = read.nonEmptyString("checkpointSize", KUBERNETES_DEFAULTS.checkpointSize) ?? KUBERNETES_DEFAULTS.checkpointSize;
+    const size = read.nonEmptyString("checkpointSize", DEFAULTS.checkpointSize) ?? DEFAULTS.checkpointSize;
     if (!QUANTITY.test(size) || Number.parseFloat(size) <= 0) read.fail("checkpointSize", 'must be a storage size such as "10Gi" or "500Mi"');
-    const accessMode = read.oneOf("checkpointAccessMode", KUBERNETES_DEFAULTS.checkpointAccessMode as AccessMode, ACCESS_MODES);
+    const accessMode = read.oneOf<AccessMode>("checkpointAccessMode", DEFAULTS.checkpointAccessMode, ACCESS_MODES);
     for (const key of ["checkpointVolumeName", "datasetVolume"]) {
         const value = raw[key];
         if (typeof value === "string" && value !== "" && !isObjectName(value)) {

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
-import { DdpKubernetesJob, DdpKubernetesJobArgs, defaultOwner, identityTag, STACK_CONFIG_KEYS } from "../../../components";
+import { DdpKubernetesJob, DdpKubernetesJobArgs, defaultOwner, identityTag, SETTINGS, STACK_CONFIG_KEYS } from "../../../components";
 import { kubernetesManifests, planForKubernetes } from "../../../components/targets/kubernetes";
 import { checkKubernetesArgs } from "../../../components/targets/kubernetesSettings";
 import { DOCKER_ONLY_KEYS, STACK_ONLY_KEYS } from "../../../components/targets/targetKeys";
@@ -222,9 +222,11 @@ describe("DdpKubernetesJob's schema for other Pulumi languages", function () {
         assert.deepStrictEqual(resource.requiredInputs, []);
         const shape = (key: string) => {
             const { description, ...rest } = resource.inputProperties[key];
-            assert.ok(typeof description === "string" && description.length > 15 && !description.includes("@default"), key);
+            // The settings table's description, as docs/configuration.md has it (wrapped as the doc comment is).
+            assert.strictEqual(description.replace(/\s+/g, " "), SETTINGS[key as keyof typeof SETTINGS].description, key);
             return rest;
         };
+        for (const key of Object.keys(resource.inputProperties)) shape(key);
         assert.deepStrictEqual(shape("image"), { type: "string", optional: true });
         assert.deepStrictEqual(shape("nodes"), { type: "number", optional: true, plain: true });
         assert.deepStrictEqual(shape("nodeSelector"), { type: "object", additionalProperties: { type: "string", plain: true }, optional: true, plain: true });
