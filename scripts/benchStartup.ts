@@ -23,7 +23,8 @@ import { promisify } from "util";
 import { configFileText, findOnPath, PULUMI_MISSING } from "../cli/stack/stackDriver";
 import { ClusterPlan } from "../components/plan";
 import { benchStack, cpuImage, cpuStackConfig, median, metricsOf } from "./benchRuns";
-import { planStack, readStackFiles } from "./compose";
+import { planStack } from "./compose";
+import { readStackFiles } from "./stackFiles";
 import { engineDriver, EngineDriver, purgeLabelled } from "./engineDriver";
 import { dockerRunArgs, networkCreateArgs, volumeCreateArgs } from "./plainDocker";
 

@@ -1,8 +1,6 @@
 import { SETTING_NAMES, SettingKind, SettingName, SETTINGS } from "./settings";
 import { RawClusterArgs } from "./fieldReader";
-import { ResolveOptions } from "./rules";
-import { resolveClusterSpec } from "./validate";
-import { ClusterSpec, PropertyError } from "./types";
+import { PropertyError } from "./types";
 
 /** The kind of each stack config key (the settings table's); the keys are the components' argument names. */
 export const STACK_CONFIG_KEYS = Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name].kind])) as Record<SettingName, SettingKind>;
@@ -68,34 +66,4 @@ export function inNamespace(namespace: string, errors: PropertyError[]): Propert
 /** One message listing every problem, for errors whose structured form may not be printed. */
 export function describeErrors(title: string, errors: PropertyError[]): string {
     return [title, ...errors.map((e) => `  - ${e.reason}`)].join("\n");
-}
-
-export type StackCheck =
-    | { ok: true; args: RawClusterArgs; spec: ClusterSpec }
-    | { ok: false; errors: PropertyError[]; message: string };
-
-/**
- * Reads and checks a stack's config as the stack program does: unknown keys, `extraErrors` from the caller, then
- * every invalid value, all named with the namespace (`ddpsim:nodes`) and listed in one message.
- */
-export function checkStackConfig(input: {
-    namespace: string;
-    stack: string;
-    get: (key: string) => string | undefined;
-    presentKeys: string[];
-    baseDir: string;
-    options?: ResolveOptions;
-    extraErrors?: PropertyError[];
-}): StackCheck {
-    const { args, errors: unknownKeys } = readStackConfig(input.get, input.presentKeys);
-    const checked = resolveClusterSpec(args, input.baseDir, input.options);
-    const errors = inNamespace(input.namespace, [
-        ...unknownKeys,
-        ...(input.extraErrors ?? []),
-        ...(checked.ok ? [] : checked.errors),
-    ]);
-    if (errors.length > 0 || !checked.ok) {
-        return { ok: false, errors, message: describeErrors(`Invalid stack config for stack "${input.stack}":`, errors) };
-    }
-    return { ok: true, args, spec: checked.spec };
 }

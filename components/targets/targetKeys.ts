@@ -4,7 +4,21 @@
  * instead; it is never dropped. Keys whose default asks for nothing (`gpuSharing: false`, `interconnect: ideal`,
  * `checkpointSize: 10Gi`) are refused only when set to something else.
  */
-import { DEFAULTS, LINK_KEYS, onlyFor, PropertyError, RawClusterArgs, SETTINGS, show, STACK_ONLY_SETTINGS, Target, TARGETS } from "../plan";
+import {
+    ClusterSpec,
+    DEFAULTS,
+    LINK_KEYS,
+    onlyFor,
+    PropertyError,
+    RawClusterArgs,
+    resolveClusterSpec,
+    ResolveOptions,
+    SETTINGS,
+    show,
+    STACK_ONLY_SETTINGS,
+    Target,
+    TARGETS,
+} from "../plan";
 
 export { Target, TARGETS } from "../plan";
 export const DEFAULT_TARGET: Target = DEFAULTS.target;
@@ -130,11 +144,6 @@ export function targetProblems(target: Target, raw: RawClusterArgs): PropertyErr
     return refuse(target === "kubernetes" ? KUBERNETES_REFUSALS : DOCKER_REFUSALS, raw);
 }
 
-/** The keys `targetProblems` refuses on `target`, for whatever value: callers drop them before the common checks. */
-export function refusedKeys(target: Target, raw: RawClusterArgs): string[] {
-    return targetProblems(target, raw).map((e) => e.propertyPath);
-}
-
 /** Reads `target`: the target, or the error naming the value. */
 export function readTarget(value: unknown): { ok: true; target: Target } | { ok: false; error: PropertyError } {
     if (value === undefined) return { ok: true, target: DEFAULT_TARGET };
@@ -146,4 +155,21 @@ export function readTarget(value: unknown): { ok: true; target: Target } | { ok:
             reason: `target must be one of ${TARGETS.map((t) => `"${t}"`).join(", ")}, got ${show(value)}`,
         },
     };
+}
+
+/** What a target's check of a cluster's arguments gives: the spec, or every problem. */
+export type CommonCheck = { ok: true; spec: ClusterSpec } | { ok: false; errors: PropertyError[] };
+
+/**
+ * The part of every target's check that they share: the keys `target` refuses, then the common keys
+ * (plan/validate.ts, with the host readings in `options` where the target is a Docker host). Each problem is reported
+ * once: a refused key is left out of the common checks.
+ */
+export function checkCommonArgs(target: Target, raw: RawClusterArgs, baseDir: string, options: ResolveOptions = {}): CommonCheck {
+    const refused = targetProblems(target, raw);
+    const dropped = new Set<string>([...refused.map((e) => e.propertyPath), ...KUBERNETES_ONLY_KEYS, ...STACK_ONLY_KEYS]);
+    const common = Object.fromEntries(Object.entries(raw).filter(([key]) => !dropped.has(key)));
+    const checked = resolveClusterSpec(common, baseDir, options);
+    if (refused.length > 0 || !checked.ok) return { ok: false, errors: [...refused, ...(checked.ok ? [] : checked.errors)] };
+    return checked;
 }

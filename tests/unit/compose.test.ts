@@ -6,7 +6,8 @@ import { parse } from "yaml";
 import { ClusterPlan, identityTag, planCluster, resolveClusterSpec } from "../../components/plan";
 import { defaultOwner } from "../../components/owner";
 import { composeDocument, ComposeDocument, composeYaml } from "../../components/targets/compose";
-import { main, planStack, readStackFiles } from "../../scripts/compose";
+import { main, planStack } from "../../scripts/compose";
+import { readStackFiles } from "../../scripts/stackFiles";
 import { agentLabel, nodeFile } from "../support/nodeCommand";
 import { runStackProgram, useMocks } from "../support/pulumiMocks";
 

@@ -6,7 +6,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { planStack, readStackFiles } from "../../scripts/compose";
+import { planStack } from "../../scripts/compose";
+import { readStackFiles } from "../../scripts/stackFiles";
 import { dockerRunArgs, networkCreateArgs, volumeCreateArgs } from "../../scripts/plainDocker";
 import { MOCK_RUN_ID, runStackProgram, useMocks } from "../support/pulumiMocks";
 

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultOwner, identityTag } from "../../../components";
 import { expandKubernetes } from "../../../components/targets/indexedTemplate";
-import { readStackFiles } from "../../../scripts/compose";
+import { readStackFiles } from "../../../scripts/stackFiles";
 import { splitNodeCommand } from "../../support/nodeCommand";
 import { RegisteredResource, runStackProgram, useMocks } from "../../support/pulumiMocks";
 import { REPO_ROOT } from "../../support/stackFiles";
