@@ -5,7 +5,7 @@ import { masterHealthcheck, torchrunCommand } from "./launch";
 import { identityLabels, LABELS } from "./labels";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
 import { ncclSocketDefaults } from "./ncclSockets";
-import { agentCommand, agentFiles, NodeFile, nodeFilesHash } from "./nodeAgent";
+import { agentCommand, agentFiles, NodeAgentConfig, NodeFile, nodeFilesHash } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodeNaming, NodePlan } from "./types";
 
 /** The variable that carries a target's id of one deployment of the nodes (see the node agent). */
@@ -72,6 +72,57 @@ export function dockerNaming(spec: ClusterSpec, identity: ClusterIdentity): Node
     return { hostname: host, address: host };
 }
 
+/** A node's environment: ddpsim's defaults, the user's `env`, then the run contract (which `env` cannot override). */
+function nodeEnv(spec: ClusterSpec, identity: ClusterIdentity, rank: number, hostname: string, masterHost: string): Record<string, string> {
+    return {
+        PYTHONUNBUFFERED: "1",
+        PYTHONDONTWRITEBYTECODE: "1",
+        PYTHONPATH: CONTAINER_PATHS.code,
+        NCCL_SOCKET_IFNAME: CONTAINER_INTERFACE,
+        GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
+        // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
+        TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
+        ...spec.env,
+        ...runContract(spec, identity, rank, hostname, masterHost),
+    };
+}
+
+/** What node `rank`'s agent is told (training/node_agent.py). */
+function agentConfig(spec: ClusterSpec, rank: number, hostname: string): NodeAgentConfig {
+    const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
+    const nccl = ncclSocketDefaults(spec.gpusPerNode);
+    return {
+        node: hostname,
+        rank,
+        controlDir: CONTAINER_PATHS.control,
+        graceSeconds: spec.stopGraceSeconds,
+        failFastExitCodes: spec.failFastExitCodes,
+        failFastRepeats: spec.failFastRepeats,
+        ...(shaping !== undefined ? { shaping } : {}),
+        // A shaped node starts as root (tc needs it); its agent then runs torchrun as `user`, or as the owner of the
+        // working directory (the image's own user in ddpsim's images, whose folders a fresh volume inherits).
+        ...(shaping !== undefined ? { runAs: spec.user ?? RUN_AS_WORKSPACE_OWNER } : {}),
+        ...(nccl !== undefined ? { ncclSockets: nccl } : {}),
+    };
+}
+
+/** A node's labels: the cluster's, its place in it, and the content hashes of what it runs. */
+function nodeLabels(spec: ClusterSpec, cluster: Record<string, string>, rank: number, hostname: string, gpuIds: string[], agentHash: string) {
+    return {
+        ...cluster,
+        [LABELS.rank]: String(rank),
+        [LABELS.role]: rank === 0 ? "master" : "worker",
+        [LABELS.node]: hostname,
+        [LABELS.nodes]: String(spec.nodes),
+        [LABELS.gpus]: gpuIds.join(","),
+        [LABELS.agent]: agentHash,
+        // The content of a bind-mounted code folder: a code change is a new run, and what a portable
+        // preview compares instead of the folder's host path (components/portablePreview.ts).
+        ...(spec.codeHash !== undefined ? { [LABELS.code]: spec.codeHash } : {}),
+        ...(spec.minNodes < spec.nodes ? { [LABELS.minNodes]: String(spec.minNodes) } : {}),
+    };
+}
+
 /** Turns a validated spec into everything the cluster declares, one entry per node. Pure. */
 export function planCluster(
     spec: ClusterSpec,
@@ -87,12 +138,9 @@ export function planCluster(
     const checkpointVolumeName = spec.checkpointVolumeName ?? `${namePrefix}-checkpoints`;
     const labels = identityLabels(identity);
     const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId);
-    const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
     const capabilities = nodeCapabilities(spec.interconnect, spec.user);
-    const nccl = ncclSocketDefaults(spec.gpusPerNode);
-    // A shaped node starts as root (tc needs it); its agent then runs torchrun as `user`, or as the owner of the
-    // working directory (the image's own user in ddpsim's images, whose folders a fresh volume inherits).
-    const containerUser = shaping !== undefined ? "0:0" : spec.user;
+    // A shaped node starts as root (tc needs it); its agent then switches to `user` (agentConfig).
+    const containerUser = spec.interconnect.shaped ? "0:0" : spec.user;
     const mounts = mountsOf(spec, checkpointVolumeName);
     const gpus = allocateGpus(spec.nodes, spec.gpusPerNode, spec.gpuIds);
     const agentHash = nodeFilesHash(files);
@@ -107,50 +155,15 @@ export function planCluster(
             containerNameBase: `${namePrefix}-${name}`,
             hostname,
             gpuIds,
-            env: {
-                PYTHONUNBUFFERED: "1",
-                PYTHONDONTWRITEBYTECODE: "1",
-                PYTHONPATH: CONTAINER_PATHS.code,
-                NCCL_SOCKET_IFNAME: CONTAINER_INTERFACE,
-                GLOO_SOCKET_IFNAME: CONTAINER_INTERFACE,
-                // torch >= 2.5 shares the rendezvous store with the workers, which breaks --max-restarts (pytorch#135712).
-                TORCH_DISABLE_SHARE_RDZV_TCP_STORE: "1",
-                ...spec.env,
-                ...runContract(spec, identity, rank, hostname, masterHost),
-            },
-            command: agentCommand(
-                {
-                    node: hostname,
-                    rank,
-                    controlDir: CONTAINER_PATHS.control,
-                    graceSeconds: spec.stopGraceSeconds,
-                    failFastExitCodes: spec.failFastExitCodes,
-                    failFastRepeats: spec.failFastRepeats,
-                    ...(shaping !== undefined ? { shaping } : {}),
-                    ...(shaping !== undefined ? { runAs: spec.user ?? RUN_AS_WORKSPACE_OWNER } : {}),
-                    ...(nccl !== undefined ? { ncclSockets: nccl } : {}),
-                },
-                torchrun,
-            ),
+            env: nodeEnv(spec, identity, rank, hostname, masterHost),
+            command: agentCommand(agentConfig(spec, rank, hostname), torchrun),
             files,
             mounts,
             capabilities,
             ...(containerUser !== undefined ? { user: containerUser } : {}),
             securityOpts: ["no-new-privileges:true"],
             workingDir: CONTAINER_PATHS.workspace,
-            labels: {
-                ...labels,
-                [LABELS.rank]: String(rank),
-                [LABELS.role]: rank === 0 ? "master" : "worker",
-                [LABELS.node]: hostname,
-                [LABELS.nodes]: String(spec.nodes),
-                [LABELS.gpus]: gpuIds.join(","),
-                [LABELS.agent]: agentHash,
-                // The content of a bind-mounted code folder: a code change is a new run, and what a portable
-                // preview compares instead of the folder's host path (components/portablePreview.ts).
-                ...(spec.codeHash !== undefined ? { [LABELS.code]: spec.codeHash } : {}),
-                ...(spec.minNodes < spec.nodes ? { [LABELS.minNodes]: String(spec.minNodes) } : {}),
-            },
+            labels: nodeLabels(spec, labels, rank, hostname, gpuIds, agentHash),
         };
     });
 
