@@ -58,11 +58,11 @@ function scalar(value: string | number | boolean): string {
     return stringify(value, { lineWidth: 0 }).trimEnd();
 }
 
-/** Pulumi.yaml's config block: the settings that have a default, with their type, default and description. */
+/** Pulumi.yaml's config block: the settings that have a default it may declare, with their type, default and description. */
 export function pulumiConfigBlock(settings: Record<string, Setting> = SETTINGS): string {
     const lines = ["config:"];
     for (const [key, s] of Object.entries(settings)) {
-        if (s.default === undefined) continue;
+        if (s.default === undefined || s.undeclared !== undefined) continue;
         const array = Array.isArray(s.default);
         const type = array ? "array" : s.kind === "number" ? "number" : s.kind;
         lines.push(`  ${key}:`, `    type: ${type}`);

@@ -32,6 +32,8 @@ export interface Setting {
     description: string;
     /** The components that take it as an argument; none: the stack program's own (`target`). */
     targets: readonly Target[];
+    /** Why Pulumi.yaml does not declare it although it has a default (the CLI would apply that to every stack). */
+    undeclared?: string;
 }
 
 const BOTH: readonly Target[] = ["docker", "kubernetes"];
@@ -85,6 +87,7 @@ export const SETTINGS = {
     },
     script: {
         kind: "string", default: "train_ddp.py", targets: BOTH,
+        undeclared: "the Pulumi CLI applies a project default to every stack, so `module` in a stack file would always meet a `script` too (a real `pulumi up` refused it)",
         description: "Script that torchrun starts, relative to /code (codeDir on Docker, the image's /code on Kubernetes).",
     },
     module: {
@@ -296,7 +299,11 @@ export function defaultText(setting: Setting): string {
 }
 
 /**
- * The settings Pulumi.yaml does not declare: those without a default. The Pulumi CLI treats a key declared without a
- * default as required ("Stack is missing configuration values"), so the program alone reads and checks them.
+ * The settings Pulumi.yaml does not declare: those without a default, and those whose default the CLI must not apply
+ * (`undeclared`). The Pulumi CLI treats a key declared without a default as required ("Stack is missing configuration
+ * values"), so the program alone reads and checks them.
  */
-export const UNDECLARED_SETTINGS: SettingName[] = SETTING_NAMES.filter((name) => (SETTINGS[name] as Setting).default === undefined);
+export const UNDECLARED_SETTINGS: SettingName[] = SETTING_NAMES.filter((name) => {
+    const setting: Setting = SETTINGS[name];
+    return setting.default === undefined || setting.undeclared !== undefined;
+});
