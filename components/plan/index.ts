@@ -1,6 +1,7 @@
 export * from "./types";
 export * from "./defaults";
 export * from "./fieldReader";
+export * from "./fields";
 export * from "./rules";
 export * from "./settings";
 export * from "./validate";

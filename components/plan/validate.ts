@@ -7,7 +7,8 @@ import * as path from "path";
 import { FieldReader, RawClusterArgs } from "./fieldReader";
 import { AUTO_GPU_POOL } from "./gpuPool";
 import { INTERCONNECT_PRESET_NAMES, InterconnectPreset, LINK_KEYS, resolveInterconnect } from "./interconnect";
-import { CROSS_FIELD_RULES, Fields, Found, GPU_ID, ResolveOptions, RuleContext } from "./rules";
+import { Fields, Found, ResolveOptions } from "./fields";
+import { CROSS_FIELD_RULES, GPU_ID, RuleContext } from "./rules";
 import { DEFAULTS, rangeOf, SettingName } from "./settings";
 import { ClusterSpec, CODE_MODES, IMAGE_MODES, PropertyError } from "./types";
 
