@@ -4,11 +4,11 @@ import { checkName, DEFAULT_CLUSTER, defaultProject, TargetOptions } from "../op
 import { resolveCluster } from "./docker/cluster";
 import { connectDocker } from "./docker/connect";
 import { DockerSource } from "./docker/source";
-import { ClusterNode, ClusterRef, ClusterSource } from "./source";
+import { ClusterNode, ClusterIdentity, ClusterSource } from "./source";
 
 export interface Target {
     source: ClusterSource;
-    ref: ClusterRef;
+    ref: ClusterIdentity;
     nodes: ClusterNode[];
 }
 

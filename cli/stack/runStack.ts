@@ -12,8 +12,8 @@ import { defaultOwner } from "../../components/owner";
 import { clusterFilters } from "../sources/docker/cluster";
 import { connectDocker } from "../sources/docker/connect";
 import { DockerSource } from "../sources/docker/source";
-import { LABELS } from "../sources/labels";
-import { ClusterNode, ClusterRef, ClusterSource } from "../sources/source";
+import { identityOfLabels, LABELS } from "../../components/plan/labels";
+import { ClusterNode, ClusterIdentity, ClusterSource } from "../sources/source";
 import { formatDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { useColour, verdictText } from "../format";
@@ -78,18 +78,17 @@ class Interrupts {
 }
 
 /** The cluster `up` made: read from its first container's labels, else from the stack's config. */
-async function clusterRef(docker: Docker, driver: StackDriver, outputs: Record<string, unknown>): Promise<ClusterRef> {
+async function clusterRef(docker: Docker, driver: StackDriver, outputs: Record<string, unknown>): Promise<ClusterIdentity> {
     const names = outputs.containerNames;
     if (Array.isArray(names) && typeof names[0] === "string") {
         const labels = (await docker.getContainer(names[0]).inspect()).Config.Labels ?? {};
-        if (labels[LABELS.stack] !== undefined) {
-            return { owner: labels[LABELS.owner], project: labels[LABELS.project], stack: labels[LABELS.stack], cluster: labels[LABELS.cluster] };
-        }
+        const identity = labels[LABELS.stack] !== undefined ? identityOfLabels(labels) : undefined;
+        if (identity !== undefined) return identity;
     }
     return fallbackRef(driver);
 }
 
-function fallbackRef(driver: StackDriver): ClusterRef {
+function fallbackRef(driver: StackDriver): ClusterIdentity {
     const owner = driver.configValue("owner");
     return {
         owner: typeof owner === "string" && owner !== "" ? owner : defaultOwner(),
@@ -126,7 +125,7 @@ async function waitForVerdict(
 }
 
 /** Removes the cluster's volumes left after the destroy (purge), or says which one is kept. */
-async function afterDestroy(docker: Docker, ref: ClusterRef, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
+async function afterDestroy(docker: Docker, ref: ClusterIdentity, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
     const byLabel = (await docker.listVolumes({ filters: clusterFilters(ref) })).Volumes ?? [];
     const names = new Set(byLabel.map((v) => v.Name));
     const named = outputs.checkpointVolumeName;
@@ -163,7 +162,7 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         const up = await driver.up(interrupts.run.signal);
         let code: number;
         let outputs = up.outputs;
-        let ref: ClusterRef | undefined;
+        let ref: ClusterIdentity | undefined;
         if (interrupts.code !== undefined) {
             code = interrupts.code;
         } else if (!up.ok) {

@@ -10,14 +10,14 @@ import * as path from "path";
 import {
     missingQdiscMessage,
     NodeAgentConfig,
-    nodeAgentSource,
     packageTrainingDir,
     resolveInterconnect,
     shapingConfig,
     tcCommands,
 } from "../../components/plan";
 
-const SOURCE = nodeAgentSource(packageTrainingDir());
+/** The agent as every node runs it: a file, `python3 <file> <config> <command...>`. */
+const AGENT = path.join(packageTrainingDir(), "node_agent.py");
 
 /** A torchrun stand-in: each attempt prints `lines` (stderr), reports the worker's exit like torchrun, repeats. */
 function fakeTorchrun(dir: string, attempts: { lines: string[]; exitCode: number }[], finalCode: number): string {
@@ -56,7 +56,7 @@ function runAgent(dir: string, config: Partial<NodeAgentConfig>, command: string
         stateDir: path.join(dir, "state"),
         ...config,
     };
-    const run = spawnSync("python3", ["-c", SOURCE, JSON.stringify(full), ...command], {
+    const run = spawnSync("python3", [AGENT, JSON.stringify(full), ...command], {
         encoding: "utf8",
         env: { ...process.env, DDPSIM_RUN_ID: "run1", ...env },
         timeout: 30_000,
@@ -215,7 +215,7 @@ describe("the node agent (training/node_agent.py)", function () {
         );
         const child = require("child_process").spawn(
             "python3",
-            ["-c", SOURCE, JSON.stringify({ node: "n", rank: 1, controlDir: path.join(dir, "c"), graceSeconds: 20, failFastExitCodes: [2], failFastRepeats: 2, stateDir: path.join(dir, "s") }), "python3", torchrun],
+            [AGENT, JSON.stringify({ node: "n", rank: 1, controlDir: path.join(dir, "c"), graceSeconds: 20, failFastExitCodes: [2], failFastRepeats: 2, stateDir: path.join(dir, "s") }), "python3", torchrun],
             { stdio: ["ignore", "pipe", "pipe"] },
         );
         let out = "";

@@ -11,9 +11,9 @@ import {
     resolveClusterSpec,
     ResolveOptions,
 } from "../../components/plan";
-import { splitNodeCommand } from "../support/nodeCommand";
+import { agentLabel, splitNodeCommand } from "../support/nodeCommand";
 
-const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const PREFIX = "ddpsim-dev-ddp-8eed31";
 
 function specOf(raw: Record<string, unknown>): ClusterSpec {
@@ -328,6 +328,7 @@ describe("planCluster", () => {
             "ddpsim.node": "ddp-node-0",
             "ddpsim.nodes": "2",
             "ddpsim.gpus": "0",
+            "ddpsim.agent": agentLabel(),
         });
     });
 

@@ -8,7 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
 import { defaultOwner, identityTag } from "../../../components";
-import { main as composeMain, readStackFiles } from "../../../scripts/compose";
+import { main as composeMain } from "../../../scripts/compose";
+import { readStackFiles } from "../../../scripts/stackFiles";
 import { main, MANIFEST_FILES, planKubernetesStack } from "../../../scripts/manifests";
 import { assertValidKubernetes } from "../../support/kubernetesSchema";
 import { runStackProgram, useMocks } from "../../support/pulumiMocks";
@@ -45,11 +46,11 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
         return { code, lines, errors };
     };
 
-    it("writes claim.yaml, job.yaml and service.yaml, one valid object each, the plan's objects read back", () => {
+    it("writes claim.yaml, configmap.yaml, job.yaml and service.yaml, one valid object each, the plan's objects read back", () => {
         const out = path.join(tmp, "k8s");
         const { code, lines } = exportTo(out);
         assert.strictEqual(code, 0);
-        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["claim.yaml", "job.yaml", "service.yaml"]);
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["claim.yaml", "configmap.yaml", "job.yaml", "service.yaml"]);
         const planned = planKubernetesStack(readStackFiles(REPO_ROOT, "k8s", stackFile), REPO_ROOT);
         assert.ok(planned.ok);
         for (const [key, file] of Object.entries(MANIFEST_FILES)) {
@@ -61,7 +62,7 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
             assertValidKubernetes(object);
         }
         assert.deepStrictEqual(lines, [
-            `wrote ${["claim.yaml", "job.yaml", "service.yaml"].map((f) => path.join(out, f)).join(", ")}`,
+            `wrote ${["claim.yaml", "configmap.yaml", "job.yaml", "service.yaml"].map((f) => path.join(out, f)).join(", ")}`,
             `run it with: kubectl apply -f ${out}`,
             `follow it with: kubectl logs -l ddpsim.job=${JOB} --prefix -f --tail=-1 --max-log-requests=5`,
         ]);
@@ -74,13 +75,14 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
         const registered = await useMocks(Object.fromEntries(Object.entries(files.config).map(([k, v]) => [`ddpsim:${k}`, v])), { stack: "k8s" });
         await runStackProgram(path.join(REPO_ROOT, "index.ts"));
         const declared = registered.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs);
-        assert.strictEqual(declared.length, 3);
+        assert.strictEqual(declared.length, 4);
         for (const inputs of declared) {
             assertValidKubernetes(inputs);
-            const { "pulumi.com/skipAwait": skip, ...annotations } = inputs.metadata.annotations;
-            assert.deepStrictEqual([skip, annotations], ["true", {}]);
+            // Every object but the ConfigMap (which Kubernetes' await logic does not hold) skips the await.
+            const { "pulumi.com/skipAwait": skip, ...annotations } = inputs.metadata.annotations ?? {};
+            assert.deepStrictEqual([skip, annotations], [inputs.kind === "ConfigMap" ? undefined : "true", {}]);
             const { annotations: _, ...metadata } = inputs.metadata;
-            const file = { Job: "job.yaml", Service: "service.yaml", PersistentVolumeClaim: "claim.yaml" }[inputs.kind as string]!;
+            const file = { Job: "job.yaml", Service: "service.yaml", PersistentVolumeClaim: "claim.yaml", ConfigMap: "configmap.yaml" }[inputs.kind as string]!;
             assert.deepStrictEqual(parse(fs.readFileSync(path.join(out, file), "utf8")), { ...inputs, metadata });
         }
     });
