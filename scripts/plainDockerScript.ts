@@ -11,7 +11,8 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { planStack, readStackFiles } from "./compose";
+import { planStack } from "./compose";
+import { readStackFiles } from "./stackFiles";
 import { dockerRunArgs, networkCreateArgs, volumeCreateArgs } from "./plainDocker";
 import { runMain } from "./runMain";
 

@@ -40,9 +40,11 @@ describe("plain docker script (scripts/plainDockerScript.ts)", () => {
             assert.deepStrictEqual(at("--name"), [vars[2 + i]]);
             assert.deepStrictEqual(at("--gpus"), ['"device=0"']);
             assert.ok(at("--mount").includes("type=bind,source=/elsewhere/training,target=/code,readonly"), at("--mount").join(" "));
-            // The node agent's source reaches python3 -c byte for byte (quotes, newlines and all).
-            const agent = call[call.indexOf("-c") + 1];
-            assert.strictEqual(agent, fs.readFileSync(path.join(root, "training", "node_agent.py"), "utf8"));
+            // The node agent: the checkout's file, mounted read-only where the command starts it.
+            assert.ok(at("--mount").includes("type=bind,source=/elsewhere/training/node_agent.py,target=/opt/ddpsim/node_agent.py,readonly"), at("--mount").join(" "));
+            const python = call.indexOf("python3");
+            assert.deepStrictEqual(call.slice(python, python + 2), ["python3", "/opt/ddpsim/node_agent.py"]);
+            assert.strictEqual(JSON.parse(call[python + 2]).rank, i, "the agent's config as one JSON argument");
         }
         assert.ok(!fs.readFileSync(script, "utf8").includes(root), "the checkout's own folder is not in the script");
     });
