@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { configFileText, findOnPath, PULUMI_MISSING } from "../cli/stackDriver";
+import { configFileText, findOnPath, PULUMI_MISSING } from "../cli/stack/stackDriver";
 import { ClusterPlan } from "../components/plan";
 import { benchStack, cpuImage, cpuStackConfig, metricsOf } from "./benchRuns";
 import { planStack, readStackFiles } from "./compose";
