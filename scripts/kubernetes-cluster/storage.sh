@@ -10,6 +10,8 @@ default_service_account() { api GET /api/v1/namespaces/default/serviceaccounts/d
 # No provisioner image can be pulled here, so the storage class is a static one (no-provisioner, the cluster's
 # default) with a pool of host folders as PersistentVolumes, each ReadWriteMany and ReadWriteOnce (one node: every pod
 # sees the same folder). A claim without a class gets this one; the volumes are kept (Retain) when a claim is deleted.
+# The folders are world-writable, as the local-path provisioner of kind and k3d makes them: a hostPath volume ignores
+# fsGroup, and the pods run as the image's user (the CPU image's is 1000).
 create_storage() {
   api POST /apis/storage.k8s.io/v1/storageclasses "$(jq -n --arg name "$storage_class" '{
     apiVersion: "storage.k8s.io/v1", kind: "StorageClass",
@@ -19,6 +21,7 @@ create_storage() {
   local i
   for i in $(seq 0 $((volume_count - 1))); do
     mkdir -p "$state/volumes/volume-$i"
+    chmod 0777 "$state/volumes/volume-$i"
     api POST /api/v1/persistentvolumes "$(jq -n --arg name "ddpsim-volume-$i" --arg class "$storage_class" \
       --arg path "$state/volumes/volume-$i" '{
       apiVersion: "v1", kind: "PersistentVolume", metadata: {name: $name},
