@@ -12,7 +12,7 @@ etcd_url="http://127.0.0.1:2379"
 kubeconfig="$state/kubeconfig"
 sock="$state/containerd/containerd.sock"
 rule_comment="ddpsim-kubernetes"
-volume_count="${DDPSIM_KUBERNETES_VOLUMES:-12}"
+volume_count="${DDPSIM_KUBERNETES_VOLUMES:-16}"
 storage_class="ddpsim-local"
 cni_bin="${DDPSIM_CNI_BIN:-/usr/lib/cni}" # Debian's containernetworking-plugins
 
