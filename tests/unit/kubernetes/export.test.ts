@@ -67,7 +67,7 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
         ]);
     });
 
-    it("writes the objects the stack program declares with Pulumi, less the skipAwait annotation", async () => {
+    it("writes the objects the stack program declares with Pulumi, less the provider's await annotations", async () => {
         const out = path.join(tmp, "k8s");
         assert.strictEqual(exportTo(out).code, 0);
         const files = readStackFiles(REPO_ROOT, "k8s", stackFile);
@@ -77,8 +77,8 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
         assert.strictEqual(declared.length, 3);
         for (const inputs of declared) {
             assertValidKubernetes(inputs);
-            const { "pulumi.com/skipAwait": skip, ...annotations } = inputs.metadata.annotations;
-            assert.deepStrictEqual([skip, annotations], ["true", {}]);
+            const await_ = inputs.kind === "Job" ? { "pulumi.com/waitFor": "jsonpath={.metadata.uid}" } : { "pulumi.com/skipAwait": "true" };
+            assert.deepStrictEqual(inputs.metadata.annotations, await_);
             const { annotations: _, ...metadata } = inputs.metadata;
             const file = { Job: "job.yaml", Service: "service.yaml", PersistentVolumeClaim: "claim.yaml" }[inputs.kind as string]!;
             assert.deepStrictEqual(parse(fs.readFileSync(path.join(out, file), "utf8")), { ...inputs, metadata });
