@@ -79,7 +79,12 @@ describe("kubernetes: failures, destroy and resume (real cluster, pulumi up)", f
         assert.deepStrictEqual([end.status, end.reason], ["Failed", "PodFailurePolicy"], `${end.message}\n${logs.join("\n---\n").slice(-3000)}`);
         assert.match(end.message, /exit code 2/);
         assert.ok(end.seconds < 60, `failed after ${end.seconds} s`);
-        assert.strictEqual(pods.length, 2, `no pod was replaced: ${pods.map((p) => p.metadata!.name).join(", ")}`);
+        // No retry: no index got a second pod, and the Job counted no more pods than nodes. (The Job controller deletes
+        // the peers it stops, so a peer's pod may be gone.)
+        const indexes = pods.map((p) => p.metadata!.annotations!["batch.kubernetes.io/job-completion-index"]);
+        assert.strictEqual(new Set(indexes).size, indexes.length, `one pod per index: ${pods.map((p) => p.metadata!.name).join(", ")}`);
+        const counted = await lab.job(job);
+        assert.ok((counted!.status!.failed ?? 0) + (counted!.status!.succeeded ?? 0) <= 2, JSON.stringify(counted!.status));
         assert.ok(logs.some((log) => log.includes(USAGE_ERROR)), logs.join("\n---\n").slice(-3000));
         assert.ok(logs.some((log) => /^DDPSIM_VERDICT \{.*"exitCode": 2/m.test(log)), "the node agent's verdict");
         console.log(`      figure: usage error: Job failed (${end.reason}) ${end.seconds.toFixed(1)} s after it started`);
@@ -92,10 +97,10 @@ describe("kubernetes: failures, destroy and resume (real cluster, pulumi up)", f
         const { jobName: job, serviceName: service, checkpointVolumeName: claim } = await lab.outputs(stack);
         const claimUid = (await lab.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: "default" })).metadata!.uid;
         await lab.waitForStep(claim, 10);
-        await lab.pulumi("destroy", stack);
-        assert.strictEqual(await lab.job(job), undefined, "the Job is gone");
+        const destroyed = await lab.pulumi("destroy", stack);
+        assert.strictEqual(await lab.job(job), undefined, "the Job is gone when destroy returns");
         await assert.rejects(lab.core.readNamespacedService({ name: service, namespace: "default" }), (e: any) => e.code === 404);
-        await waitFor("the pods to go", 60_000, async () => ((await lab.pods(job)).length === 0 ? true : undefined));
+        assert.deepStrictEqual((await lab.pods(job)).map((p) => p.metadata!.name), [], "so are its pods");
         const kept = await lab.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: "default" });
         assert.deepStrictEqual([kept.metadata!.uid, kept.status!.phase], [claimUid, "Bound"], "the same claim, still bound");
         const stoppedAt = Math.max(...(await lab.steps(claim)));
@@ -109,6 +114,6 @@ describe("kubernetes: failures, destroy and resume (real cluster, pulumi up)", f
         const result = await lab.result(claim);
         assert.deepStrictEqual([result.final_step, result.resumed_from_step], [STEPS, stoppedAt], "resumed from the step destroy stopped at");
         assert.strictEqual(result.checksum, expected, "same parameters as an undisturbed run");
-        console.log(`      figure: destroy at step ${stoppedAt}: claim kept, the next up resumed from it and finished`);
+        console.log(`      figure: destroy at step ${stoppedAt} took ${destroyed.seconds.toFixed(1)} s: claim kept, the next up resumed from it and finished`);
     });
 });
