@@ -11,7 +11,7 @@
 # a pause image compiled from Kubernetes' pause.c. Root is needed. docs/kubernetes.md tells what runs and why.
 #   DDPSIM_KUBERNETES_DIR     the cluster's folder (default /var/lib/ddpsim-kubernetes; removed by down)
 #   DDPSIM_KUBERNETES_IMAGES  images up imports (default ddpsim-cpu:latest; "" for none)
-#   DDPSIM_KUBERNETES_VOLUMES how many PersistentVolumes the storage class has (default 12)
+#   DDPSIM_KUBERNETES_VOLUMES how many PersistentVolumes the storage class has (default 16)
 case "${1:-}" in -h|--help|"") sed -n '2,/^set -/{/^set -/!s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)/kubernetes-cluster"

@@ -50,7 +50,7 @@ fi
 stop_piece containerd
 # containerd's shims outlive it by design; each names the cluster's socket on its command line.
 for proc in /proc/[0-9]*; do
-  if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "-address $sock"; then kill -KILL "${proc#/proc/}" 2>/dev/null || true; fi
+  if { tr '\0' ' ' <"$proc/cmdline"; } 2>/dev/null | grep -qF -- "-address $sock"; then kill -KILL "${proc#/proc/}" 2>/dev/null || true; fi
 done
 
 # Mounts under the cluster's folder (containers' root file systems, shm, network namespaces, volumes), deepest first.
@@ -67,6 +67,15 @@ done
 ip link show "$bridge" >/dev/null 2>&1 && ip link del "$bridge"
 # The kubelet's links to the pods' logs point into the cluster's folder.
 find /var/log/containers -maxdepth 1 -lname "$state/*" -delete 2>/dev/null || true
+# libcni's cache of the pods' network results (its folder is fixed): the entries of the cluster's network "ddpsim".
+rm -f /var/lib/cni/results/ddpsim-* 2>/dev/null || true
+rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true
+# Folders the kubelet makes at fixed places whatever its root: its device plugin socket, then each folder if empty.
+rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+for dir in /var/lib/kubelet/device-plugins /var/lib/kubelet /usr/libexec/kubernetes/kubelet-plugins/volume/exec \
+  /usr/libexec/kubernetes/kubelet-plugins/volume /usr/libexec/kubernetes/kubelet-plugins /usr/libexec/kubernetes /var/log/containers; do
+  rmdir "$dir" 2>/dev/null || true
+done
 rm -rf "$state"
 
 left=()
@@ -74,7 +83,7 @@ left=()
 ip link show "$bridge" >/dev/null 2>&1 && left+=("interface $bridge")
 iptables -S "$chain" 2>/dev/null | grep -q -- "--comment $rule_comment" && left+=("iptables rules in $chain")
 for proc in /proc/[0-9]*; do
-  tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$state" && left+=("process ${proc#/proc/}")
+  { tr '\0' ' ' <"$proc/cmdline"; } 2>/dev/null | grep -qF -- "$state" && left+=("process ${proc#/proc/}")
 done
 [ "${#left[@]}" -eq 0 ] || die "left behind: ${left[*]}"
 say "down in $(since "$started"): no process, mount, rule or interface left"

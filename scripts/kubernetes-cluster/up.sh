@@ -62,7 +62,7 @@ start_piece kube-controller-manager "$bin/kube-controller-manager" --kubeconfig 
   --bind-address 127.0.0.1
 start_piece kube-scheduler "$bin/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect=false --bind-address 127.0.0.1
 start_piece kubelet "$bin/kubelet" --config "$state/kubelet/config.yaml" --kubeconfig "$kubeconfig" \
-  --root-dir "$state/kubelet/root" --hostname-override "$node_name" --node-ip "$gateway"
+  --root-dir "$state/kubelet/root" --cert-dir "$state/kubelet/pki" --hostname-override "$node_name" --node-ip "$gateway"
 start_piece coredns "$bin/coredns" -conf "$state/coredns/Corefile"
 wait_for kubelet 90 node_ready
 wait_for coredns 30 dns_answers
