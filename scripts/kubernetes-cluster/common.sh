@@ -44,10 +44,10 @@ wait_for() { # piece seconds command...: polls the command once a second; on tim
   shift 2
   for _ in $(seq "$seconds"); do
     "$@" >/dev/null 2>&1 && return 0
-    pid_alive "$piece" || die "$piece exited while starting; last lines of $state/logs/$piece.log: $(tail -n 3 "$state/logs/$piece.log" 2>/dev/null | tr '\n' ' ')"
+    pid_alive "$piece" || die "$piece exited while starting: $(tail -n 1 "$state/logs/$piece.log" 2>/dev/null)"
     sleep 1
   done
-  die "$piece did not become ready within ${seconds}s; see $state/logs/$piece.log"
+  die "$piece did not become ready within ${seconds}s (its log: $piece.log)"
 }
 
 forward_chain() { # Docker's FORWARD policy is DROP; its DOCKER-USER chain is where a host's own rules go

@@ -20,10 +20,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 for tool in curl openssl iptables ip; do command -v "$tool" >/dev/null || die "$tool is missing (it is needed to run the cluster)"; done
 
+for piece in "$state"/pids/*; do
+  [ -f "$piece" ] && pid_alive "$(basename "$piece")" && die "the cluster is up already ($(basename "$piece") runs as pid $(cat "$piece")); kubernetes-cluster.sh down stops it"
+done
 bin="$(bash "$here/build.sh" | tail -n 1)" || die "the Kubernetes binaries could not be built (see above)"
 [ -x "$bin/kubelet" ] || die "the Kubernetes build gave no kubelet in $bin"
 mkdir -p "$state/pids" "$state/logs"
 started="$(now_ms)"
+# A piece that cannot start leaves nothing half up: what did start is taken down again (its logs are kept aside).
+trap 'code=$?; if [ "$code" != 0 ]; then keep="$(mktemp -d)"; cp -r "$state/logs" "$keep/" 2>/dev/null; bash "$here/down.sh" >/dev/null 2>&1; say "took down what had started; the pieces'"'"' logs are in $keep/logs"; fi' EXIT
 
 # The bridge exists before the pods, so the API server can advertise its address and CoreDNS can bind to it.
 if ! ip link show "$bridge" >/dev/null 2>&1; then
