@@ -1,3 +1,4 @@
+import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -8,6 +9,7 @@ import { containerArgs, labelList } from "./dockerNode";
 import { claimGpus } from "./gpuClaims";
 import { contentTag, dockerHostOf, hostReading } from "./hostReading";
 import { defaultOwner } from "./owner";
+import { hostPathsOf, portableNodeIgnores, portablePreviewProblem, portableRunIdIgnores } from "./portablePreview";
 import {
     ClusterPlan,
     CONTAINER_INTERFACE,
@@ -90,9 +92,9 @@ export class DdpCluster extends pulumi.ComponentResource {
     constructor(name: string, args: DdpClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         args = args ?? {};
         const plan = DdpCluster.plan(name, args);
-        const claimProblem = claimGpus(dockerHostOf(args.dockerHost), name, plan);
-        if (claimProblem !== undefined) {
-            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [claimProblem]), [claimProblem]);
+        const problem = portablePreviewProblem() ?? claimGpus(dockerHostOf(args.dockerHost), name, plan);
+        if (problem !== undefined) {
+            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [problem]), [problem]);
         }
         super("ddpsim:index:DdpCluster", name, {}, opts);
         const spec = plan.spec;
@@ -117,23 +119,22 @@ export class DdpCluster extends pulumi.ComponentResource {
         );
         const image = this.declareCodeLayer(name, plan, this.declareImage(name, plan, args, child), child);
 
-        // One deployment of the nodes: new whenever their containers are (a config or image change, or an up after
-        // destroy), so that a verdict of an earlier run never stops this one.
+        // One deployment of the nodes: new whenever their containers are (a config, code or image change, a moved
+        // code folder, or an up after destroy), so that a verdict of an earlier run never stops this one.
         const runId = new random.RandomId(
             `${name}-run`,
-            { byteLength: 6, keepers: { nodes: planFingerprint(plan), image } },
-            { parent: this },
+            { byteLength: 6, keepers: { nodes: planFingerprint(plan), image, hostPaths: hostPathsOf(plan) } },
+            { parent: this, ignoreChanges: portableRunIdIgnores(plan) },
         );
         const inputEnv = Object.fromEntries(
             Object.entries(args.env ?? {}).filter(([, v]) => typeof v !== "string"),
         ) as Record<string, pulumi.Input<string>>;
 
-        const containers: docker.Container[] = [];
-        for (const node of plan.nodes) {
-            const master = containers[0];
-            // Workers are created right after the master container, not after it is healthy: c10d retries the
-            // rendezvous until the master's store answers.
-            containers.push(
+        // Every node is created at once, the workers beside the master (c10d retries the rendezvous until the
+        // master's store answers), and `pulumi destroy` stops them at once, as a Job's pods are: each node gets its
+        // SIGTERM and the whole stopGraceSeconds together, and the network goes after the last of them.
+        const containers = plan.nodes.map(
+            (node) =>
                 new docker.Container(
                     node.resourceName,
                     containerArgs(plan, node, {
@@ -143,10 +144,9 @@ export class DdpCluster extends pulumi.ComponentResource {
                         runId: runId.hex,
                         inputEnv,
                     }),
-                    { ...child, dependsOn: master === undefined ? [checkpoints] : [master] },
+                    { ...child, dependsOn: [checkpoints], ignoreChanges: portableNodeIgnores(plan, node) },
                 ),
-            );
-        }
+        );
 
         this.networkName = network.name;
         this.masterEndpoint = pulumi.output(plan.masterEndpoint);
@@ -223,16 +223,21 @@ export class DdpCluster extends pulumi.ComponentResource {
             case "registry":
                 return new docker.RemoteImage(`${name}-image`, { name: checkedName, keepLocally: true }, child).imageId;
             case "build": {
+                // Built on the Docker host by the provider (the same RemoteImage build the code layer uses), tagged
+                // with a hash of the build context; the context goes by its path relative to the program's folder
+                // where it lies inside it, so that two checkouts declare the same image.
                 const tag = contentTag(spec.imageContext, plan.namePrefix);
-                return new docker.Image(
+                const relative = path.relative(process.cwd(), spec.imageContext);
+                const context = !relative.startsWith("..") && !path.isAbsolute(relative) ? relative || "." : spec.imageContext;
+                return new docker.RemoteImage(
                     `${name}-image`,
                     {
-                        imageName: checkedName.apply((n) => `${n}-${tag}`),
-                        build: { context: spec.imageContext, dockerfile: spec.imageDockerfile },
-                        skipPush: true,
+                        name: checkedName.apply((n) => `${n}-${tag}`),
+                        build: { context, dockerfile: spec.imageDockerfile },
+                        keepLocally: true,
                     },
                     child,
-                ).imageName;
+                ).name;
             }
             case "local":
                 // By id: a rebuilt image (a new id under the same name) replaces the nodes on the next `pulumi up`.

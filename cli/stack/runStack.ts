@@ -1,5 +1,5 @@
 /**
- * `ddpsim run`, for CI: `pulumi up` of a stack through the Automation API (stackDriver.ts), wait for the run as
+ * `ddpsim run`, for CI: `pulumi up` of a stack through the Pulumi CLI (stackDriver.ts), wait for the run as
  * `wait` does, say how it ended (the verdict; each failed node's last lines), `pulumi destroy`, and exit with the
  * verdict. The checkpoint volume is kept unless `purge`: then it is removed after the destroy (with Docker, by the
  * cluster's labels), so no second `up` is needed to flip retainCheckpoints.
@@ -171,7 +171,7 @@ export async function runStack(options: RunStackOptions): Promise<number> {
     const backend = process.env.PULUMI_BACKEND_URL ?? "the project's backend (Pulumi.yaml backend.url, else the one you are logged in to)";
     try {
         say(
-            `pulumi up of stack ${driver.stackName} (project ${driver.project} in ${driver.projectDir}; ${driver.mode} program; ` +
+            `pulumi up of stack ${driver.stackName} (project ${driver.project} in ${driver.projectDir}; ` +
                 `state in ${backend})${Object.keys(options.config).length > 0 ? `, config for this run: ${JSON.stringify(options.config)}` : ""}`,
         );
         const up = await driver.up(interrupts.run.signal);

@@ -1,14 +1,8 @@
 /**
- * A Pulumi stack driven through Pulumi's Automation API and the real Pulumi CLI: what `ddpsim run` and the benches
- * (scripts/) use to bring a cluster up and tear it down, the same engine, state and providers as `pulumi up`.
- *
- * The program is the project's own (`main` of Pulumi.yaml, else index.ts), run in one of two ways:
- * - local program: when `pulumi-language-nodejs` is on PATH, the CLI starts the Node.js language host, which runs
- *   the program as `pulumi up` would;
- * - inline program: otherwise (it cannot be built on every machine), the CLI talks to the Automation API's language
- *   runtime inside this process, which requires the project's entry file with the project folder as the working
- *   directory (TypeScript through the project's ts-node, else the one @pulumi/pulumi vendors).
- * Both run the same program file against the same engine; only the process that runs it differs.
+ * A Pulumi stack driven through the Pulumi CLI, as a user types it: what `ddpsim run`, `ddpsim check` and the benches
+ * (scripts/) use to bring a cluster up and tear it down. `pulumi up --stack <name>` of the project's own program (the
+ * CLI starts its Node.js language host, which runs `main` of Pulumi.yaml), `pulumi destroy`, `pulumi stack output`:
+ * the same engine, state, language host and providers as `pulumi up` in a terminal, one CLI process per operation.
  *
  * Config for one driver's operations only (`ddpsim run --config`, a bench's stack) goes into a temporary copy of
  * Pulumi.<stack>.yaml with the values added, passed as `--config-file`: the stack file itself is never written.
@@ -17,37 +11,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import type * as automation from "@pulumi/pulumi/automation";
 import { CliError } from "../errors";
-import { inlineProgram, ProgramTimes, programEntry, resolveFrom } from "./inlineProgram";
+import { findOnPath, PULUMI_MISSING, PulumiRun, runPulumi } from "./pulumiCli";
 
-export type ProgramMode = "inline" | "local";
-
-export const LANGUAGE_HOST = "pulumi-language-nodejs";
-
-export const PULUMI_MISSING =
-    "the Pulumi CLI (`pulumi`) is not on PATH: install it (https://www.pulumi.com/docs/install/), or in a checkout " +
-    'of ddpsim build it with `export PATH="$(bash scripts/pulumi-toolchain.sh):$PATH"`';
-
-/** The first `binary` in the folders of `envPath`, or undefined. */
-export function findOnPath(binary: string, envPath: string | undefined = process.env.PATH): string | undefined {
-    for (const dir of (envPath ?? "").split(path.delimiter)) {
-        if (dir === "") continue;
-        const candidate = path.join(dir, binary);
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            if (fs.statSync(candidate).isFile()) return candidate;
-        } catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
-/** Local program when the Node.js language host is on PATH, else inline (see the file comment). */
-export function chooseProgramMode(envPath: string | undefined = process.env.PATH): ProgramMode {
-    return findOnPath(LANGUAGE_HOST, envPath) !== undefined ? "local" : "inline";
-}
+export { findOnPath, PULUMI_MISSING };
 
 /** `org/proj/stack` keeps its settings in Pulumi.stack.yaml, as the CLI does. */
 export function stackFileName(stack: string): string {
@@ -72,7 +39,7 @@ export function configFileText(stackFile: string | undefined, project: string, v
 
 /**
  * The lines worth repeating of what a failed CLI command printed: each `error:` line with the lines that continue
- * it (not a JavaScript stack); an inline program's `Unhandled exception:` copy is dropped when the plain one follows.
+ * it (not a JavaScript stack); an `Unhandled exception:` copy is dropped when the plain one follows.
  */
 export function errorLines(output: string): string[] {
     const lines = output.split("\n");
@@ -96,13 +63,6 @@ export function errorLines(output: string): string[] {
     return chosen.filter((b) => !seen.has(b.join("\n")) && seen.add(b.join("\n"))).flat();
 }
 
-/** The Automation API of the @pulumi/pulumi the program itself will load (one SDK in the process). */
-function loadAutomation(projectDir: string): typeof automation {
-    const resolved = resolveFrom(projectDir, "@pulumi/pulumi/automation");
-    if (resolved === undefined) throw new CliError(`@pulumi/pulumi is not installed for ${projectDir}: run npm ci there`);
-    return require(resolved) as typeof automation;
-}
-
 export interface StackDriverOptions {
     /** The Pulumi project folder (Pulumi.yaml). */
     projectDir: string;
@@ -111,8 +71,6 @@ export interface StackDriverOptions {
     config?: Record<string, unknown>;
     /** Added to the CLI's environment (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, ...). */
     env?: Record<string, string>;
-    /** Default: chooseProgramMode(). */
-    mode?: ProgramMode;
     /** What the CLI prints (stdout and stderr), as it comes. */
     onOutput?: (text: string) => void;
     /** Colour in the CLI's output (default: never). */
@@ -122,70 +80,44 @@ export interface StackDriverOptions {
 export type Operation = { ok: true; seconds: number; output: string } | { ok: false; seconds: number; output: string; error: string[] };
 export type UpOutcome = Operation & { outputs: Record<string, unknown> };
 
+/** `pulumi up` names a stack that does not exist yet (the CLI's words, file and cloud backends alike). */
+const NO_SUCH_STACK = /no stack named '[^']*' found|stack '[^']*' not found/i;
+
 export class StackDriver {
-    /** The last run of the inline program (undefined for a local program, run by the language host). */
-    lastProgram: ProgramTimes | undefined;
+    /** Set when this driver created the stack (and Pulumi.<stack>.yaml did not exist before). */
+    createdStackFile = false;
 
     private constructor(
         readonly projectDir: string,
         readonly project: string,
         readonly stackName: string,
-        readonly mode: ProgramMode,
-        /** Pulumi.<stack>.yaml did not exist before this driver created the stack. */
-        readonly createdStackFile: boolean,
-        private readonly stack: automation.Stack,
+        private readonly env: NodeJS.ProcessEnv,
         private readonly configFile: string | undefined,
         private readonly values: Record<string, unknown>,
         private readonly options: StackDriverOptions,
     ) {}
 
-    /** Checks for the CLI, selects the stack (creating it when missing) and prepares its config. */
+    /** Checks for the project and the CLI and prepares the stack's config; runs no CLI command yet. */
     static async open(options: StackDriverOptions): Promise<StackDriver> {
         const projectDir = path.resolve(options.projectDir);
         const projectFile = path.join(projectDir, "Pulumi.yaml");
         if (!fs.existsSync(projectFile)) {
             throw new CliError(`no Pulumi.yaml in ${projectDir}: run in a Pulumi project folder or give --project-dir`);
         }
-        const envPath = options.env?.PATH ?? process.env.PATH;
-        if (findOnPath("pulumi", envPath) === undefined) throw new CliError(PULUMI_MISSING);
-        const settings = (parse(fs.readFileSync(projectFile, "utf8")) ?? {}) as { name?: string; main?: string };
+        const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true", ...(options.env ?? {}) };
+        if (findOnPath("pulumi", env.PATH) === undefined) throw new CliError(PULUMI_MISSING);
+        const settings = (parse(fs.readFileSync(projectFile, "utf8")) ?? {}) as { name?: string };
         const project = String(settings.name ?? "");
-        const mode = options.mode ?? chooseProgramMode(envPath);
-        const auto = loadAutomation(projectDir);
-        const envVars = {
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            // The language host type-checks unless told not to; the inline program does not: both the same way.
-            ...(process.env.PULUMI_NODEJS_TRANSPILE_ONLY === undefined ? { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } : {}),
-            ...(options.env ?? {}),
-        };
-        const stackFile = path.join(projectDir, stackFileName(options.stack));
-        const existed = fs.existsSync(stackFile);
-        let driver: StackDriver | undefined;
-        const onLoaded = (times: ProgramTimes) => {
-            if (driver !== undefined) driver.lastProgram = times;
-        };
-        let stack: automation.Stack;
-        try {
-            stack =
-                mode === "inline"
-                    ? await auto.LocalWorkspace.createOrSelectStack(
-                          { stackName: options.stack, projectName: project, program: inlineProgram(projectDir, programEntry(projectDir, settings.main), onLoaded) },
-                          { workDir: projectDir, envVars },
-                      )
-                    : await auto.LocalWorkspace.createOrSelectStack({ stackName: options.stack, workDir: projectDir }, { envVars });
-        } catch (err) {
-            throw new CliError(`cannot select or create stack ${options.stack}: ${describeFailure(err)}`);
-        }
         const values = options.config ?? {};
         let configFile: string | undefined;
         if (Object.keys(values).length > 0) {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-config-"));
             configFile = path.join(dir, stackFileName(options.stack));
+            const stackFile = path.join(projectDir, stackFileName(options.stack));
             const text = fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : undefined;
             fs.writeFileSync(configFile, configFileText(text, project, values));
         }
-        driver = new StackDriver(projectDir, project, options.stack, mode, !existed && fs.existsSync(stackFile), stack, configFile, values, options);
-        return driver;
+        return new StackDriver(projectDir, project, options.stack, env, configFile, values, options);
     }
 
     /** A plain config value as this driver's operations see it: the override, else the stack file's. */
@@ -198,54 +130,65 @@ export class StackDriver {
         return value !== null && typeof value === "object" && "secure" in value ? undefined : value;
     }
 
-    private common(onText: (text: string) => void) {
-        return {
-            onOutput: onText,
-            onError: onText,
-            color: this.options.color === true ? ("always" as const) : ("never" as const),
-            ...(this.configFile !== undefined ? { configFile: this.configFile } : {}),
-        };
+    private cli(args: string[], signal?: AbortSignal, quiet = false): Promise<PulumiRun> {
+        const color = this.options.color === true ? "always" : "never";
+        return runPulumi([...args, "--color", color], {
+            cwd: this.projectDir,
+            env: this.env,
+            signal,
+            onOutput: quiet ? undefined : this.options.onOutput,
+        });
     }
 
-    /** Runs a CLI operation, collecting and forwarding its output; an inline program runs in the project folder. */
-    private async operation<T>(run: (onText: (text: string) => void) => Promise<T>): Promise<{ ok: true; value: T; seconds: number; output: string } | { ok: false; seconds: number; output: string; error: string[] }> {
-        const started = Date.now();
-        let output = "";
-        const onText = (text: string) => {
-            output += text;
-            this.options.onOutput?.(text);
-        };
-        const before = process.cwd();
-        if (this.mode === "inline") process.chdir(this.projectDir);
-        try {
-            const value = await run(onText);
-            return { ok: true, value, seconds: (Date.now() - started) / 1000, output };
-        } catch (err) {
-            const error = errorLines(output);
-            return { ok: false, seconds: (Date.now() - started) / 1000, output, error: error.length > 0 ? error : [describeFailure(err)] };
-        } finally {
-            if (this.mode === "inline") process.chdir(before);
-        }
+    private operationArgs(): string[] {
+        return ["--yes", "--skip-preview", "--stack", this.stackName, ...(this.configFile !== undefined ? ["--config-file", this.configFile] : [])];
     }
 
-    /** `pulumi up`; resolves (never rejects) with the stack outputs or the CLI's error lines. */
+    /** Creates the stack (the backend's default secrets provider, as `pulumi stack init` does). */
+    private async createStack(): Promise<PulumiRun> {
+        const existed = fs.existsSync(path.join(this.projectDir, stackFileName(this.stackName)));
+        const init = await this.cli(["stack", "init", this.stackName]);
+        if (init.code === 0 && !existed) this.createdStackFile = true;
+        return init;
+    }
+
+    /** Creates the stack when the backend does not have it yet (`pulumi up` does this too, on its first use). */
+    async ensureStack(): Promise<void> {
+        const selected = await this.cli(["stack", "select", this.stackName], undefined, true);
+        if (selected.code === 0) return;
+        const init = await this.createStack();
+        if (init.code !== 0) throw new CliError(`cannot create stack ${this.stackName}: ${describeFailure(init.output)}`);
+    }
+
+    /** `pulumi up`, creating the stack on first use; resolves (never rejects) with the outputs or the CLI's error lines. */
     async up(signal?: AbortSignal): Promise<UpOutcome> {
-        const done = await this.operation((onText) => this.stack.up({ ...this.common(onText), signal }));
-        if (!done.ok) return { ...done, outputs: {} };
-        const outputs = Object.fromEntries(Object.entries(done.value.outputs).map(([k, v]) => [k, v.value]));
-        return { ok: true, seconds: done.seconds, output: done.output, outputs };
+        let run = await this.cli(["up", ...this.operationArgs()], signal);
+        let seconds = run.seconds;
+        if (run.code !== 0 && NO_SUCH_STACK.test(run.output) && !signal?.aborted) {
+            const init = await this.createStack();
+            if (init.code !== 0) return failed(init, seconds + init.seconds, {});
+            run = await this.cli(["up", ...this.operationArgs()], signal);
+            seconds += init.seconds + run.seconds;
+        }
+        if (run.code !== 0) return failed(run, seconds, {});
+        return { ok: true, seconds, output: run.output, outputs: await this.outputs() };
     }
 
     /** `pulumi destroy`; resolves (never rejects). */
     async destroy(signal?: AbortSignal): Promise<Operation> {
-        const done = await this.operation((onText) => this.stack.destroy({ ...this.common(onText), signal }));
-        return done.ok ? { ok: true, seconds: done.seconds, output: done.output } : done;
+        const run = await this.cli(["destroy", ...this.operationArgs()], signal);
+        return run.code === 0 ? { ok: true, seconds: run.seconds, output: run.output } : failed(run, run.seconds, undefined);
     }
 
-    /** The stack's outputs in the backend now (after a failed up: what it had recorded). */
+    /** The stack's outputs in the backend now (after a failed up: what it had recorded); {} when it has none. */
     async outputs(): Promise<Record<string, unknown>> {
-        const outputs = await this.stack.outputs().catch(() => ({}) as automation.OutputMap);
-        return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+        const run = await this.cli(["stack", "output", "--json", "--show-secrets", "--stack", this.stackName], undefined, true);
+        if (run.code !== 0) return {};
+        try {
+            return JSON.parse(run.stdout || "{}") as Record<string, unknown>;
+        } catch {
+            return {};
+        }
     }
 
     /**
@@ -253,7 +196,8 @@ export class StackDriver {
      * when this driver created it, and is kept otherwise.
      */
     async removeStack(force = false): Promise<void> {
-        await this.stack.workspace.removeStack(this.stackName, { force, preserveConfig: !this.createdStackFile });
+        const args = ["stack", "rm", this.stackName, "--yes", ...(force ? ["--force"] : []), ...(this.createdStackFile ? [] : ["--preserve-config"])];
+        await this.cli(args, undefined, true);
         if (this.createdStackFile) fs.rmSync(path.join(this.projectDir, stackFileName(this.stackName)), { force: true });
     }
 
@@ -263,11 +207,20 @@ export class StackDriver {
     }
 }
 
-/** One line for an error of the Automation API (a CommandError carries the whole CLI output), with a hint when known. */
-export function describeFailure(err: unknown): string {
-    const message = err instanceof Error ? err.message : String(err);
-    const stderr = /stderr: ([\s\S]*?)(?:\n\s*err\?:|$)/.exec(message)?.[1]?.trim();
-    const line = errorLines(message)[0] ?? (stderr !== undefined && stderr !== "" ? stderr : message).split("\n")[0];
+function failed<T extends Record<string, unknown> | undefined>(
+    run: PulumiRun,
+    seconds: number,
+    outputs: T,
+): T extends undefined ? Operation : UpOutcome {
+    const error = errorLines(run.output);
+    const lines = error.length > 0 ? [`${error[0]}${hintFor(run.output)}`, ...error.slice(1)] : [describeFailure(run.output)];
+    return { ok: false, seconds, output: run.output, error: lines, ...(outputs !== undefined ? { outputs } : {}) } as never;
+}
+
+/** One line for what a failed CLI command printed (its first error line, else its first line), with a hint when known. */
+export function describeFailure(output: unknown): string {
+    const message = output instanceof Error ? output.message : String(output);
+    const line = errorLines(message)[0] ?? message.split("\n").find((l) => l.trim() !== "")?.trim() ?? "the Pulumi CLI failed and printed nothing";
     return `${line}${hintFor(message)}`;
 }
 

@@ -1,4 +1,4 @@
-/** The pure parts of `ddpsim run` and its Automation API driver (cli/stack/stackDriver.ts, cli/stack/runStack.ts). */
+/** The pure parts of `ddpsim run` and its stack driver (cli/stack/stackDriver.ts, cli/stack/runStack.ts). */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -7,7 +7,6 @@ import { parse } from "yaml";
 import { CliError } from "../../../../cli/errors";
 import { parseConfigPair } from "../../../../cli/stack/runStack";
 import {
-    chooseProgramMode,
     configFileText,
     describeFailure,
     errorLines,
@@ -15,7 +14,6 @@ import {
     namespacedKey,
     stackFileName,
 } from "../../../../cli/stack/stackDriver";
-import { programEntry } from "../../../../cli/stack/inlineProgram";
 
 describe("ddpsim run: the stack driver's pure parts", () => {
     let tmp: string;
@@ -27,17 +25,14 @@ describe("ddpsim run: the stack driver's pure parts", () => {
         fs.writeFileSync(path.join(dir, name), "#!/bin/sh\n", { mode: 0o755 });
     }
 
-    it("runs the program through the language host when pulumi-language-nodejs is on PATH, inline otherwise", () => {
+    it("finds the Pulumi CLI on PATH: an executable file, not a folder or a plain file", () => {
         const cli = path.join(tmp, "cli");
-        const host = path.join(tmp, "host");
         executable(cli, "pulumi");
-        executable(host, "pulumi-language-nodejs");
         fs.mkdirSync(path.join(tmp, "plain"), { recursive: true });
-        fs.writeFileSync(path.join(tmp, "plain", "pulumi-language-nodejs"), "not executable", { mode: 0o644 });
-        assert.strictEqual(chooseProgramMode([cli].join(path.delimiter)), "inline");
-        assert.strictEqual(chooseProgramMode([cli, host].join(path.delimiter)), "local");
-        assert.strictEqual(chooseProgramMode([cli, path.join(tmp, "plain")].join(path.delimiter)), "inline", "a file that is not executable");
-        assert.strictEqual(findOnPath("pulumi", ["", path.join(tmp, "nowhere"), cli].join(path.delimiter)), path.join(cli, "pulumi"));
+        fs.writeFileSync(path.join(tmp, "plain", "pulumi"), "not executable", { mode: 0o644 });
+        fs.mkdirSync(path.join(tmp, "dir", "pulumi"), { recursive: true });
+        assert.strictEqual(findOnPath("pulumi", [path.join(tmp, "plain"), path.join(tmp, "dir")].join(path.delimiter)), undefined);
+        assert.strictEqual(findOnPath("pulumi", ["", path.join(tmp, "nowhere"), path.join(tmp, "plain"), cli].join(path.delimiter)), path.join(cli, "pulumi"));
         assert.strictEqual(findOnPath("pulumi", undefined), findOnPath("pulumi"));
     });
 
@@ -86,7 +81,7 @@ describe("ddpsim run: the stack driver's pure parts", () => {
         for (const bad of ["nodes", "=3", "a b=1", "x:y:z=1"]) assert.throws(() => parseConfigPair(bad), CliError, bad);
     });
 
-    it("repeats a failed command's error lines, not the inline program's stack trace nor its duplicate", () => {
+    it("repeats a failed command's error lines, not a program's stack trace nor the unhandled-exception duplicate", () => {
         const output = [
             "Updating (dev):",
             " +  pulumi:pulumi:Stack ddpsim-dev creating (0s) error: Unhandled exception: Error: Invalid stack config for stack \"dev\":",
@@ -110,26 +105,16 @@ describe("ddpsim run: the stack driver's pure parts", () => {
     });
 
     it("says how to fix a missing backend or passphrase", () => {
-        const cmd = (stderr: string) => new Error(`code: 255\n stdout: \n stderr: ${stderr}\n err?: Error: Command failed`);
-        assert.match(describeFailure(cmd("error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions")), /set PULUMI_BACKEND_URL/);
+        assert.strictEqual(
+            describeFailure("error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions\n"),
+            "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions (no state backend: set " +
+                "PULUMI_BACKEND_URL, e.g. file://$PWD/.pulumi for state in the project folder, or `pulumi login`)",
+        );
         assert.match(
-            describeFailure(cmd("error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables")),
+            describeFailure("error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables"),
             /\(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE/,
         );
         assert.strictEqual(describeFailure(new Error("spawn pulumi ENOENT")), "spawn pulumi ENOENT");
-    });
-
-    it("finds the program as the language host does: Pulumi.yaml's main (file or folder), else index.ts, else index.js", () => {
-        const project = path.join(tmp, "project");
-        fs.mkdirSync(path.join(project, "src"), { recursive: true });
-        fs.writeFileSync(path.join(project, "index.js"), "");
-        assert.strictEqual(programEntry(project, undefined), path.join(project, "index.js"));
-        fs.writeFileSync(path.join(project, "index.ts"), "");
-        assert.strictEqual(programEntry(project, undefined), path.join(project, "index.ts"));
-        fs.writeFileSync(path.join(project, "src", "index.ts"), "");
-        assert.strictEqual(programEntry(project, "src"), path.join(project, "src", "index.ts"));
-        fs.writeFileSync(path.join(project, "main.ts"), "");
-        assert.strictEqual(programEntry(project, "main.ts"), path.join(project, "main.ts"));
-        assert.throws(() => programEntry(project, "missing"), /no program in .*missing\/index\.ts/);
+        assert.strictEqual(describeFailure("\n  \n"), "the Pulumi CLI failed and printed nothing");
     });
 });

@@ -1,11 +1,10 @@
 /**
  * `ddpsim run` as a user runs it: the built CLI (bin/cli/main.js) spawned in a project folder, driving the stack
- * through the Automation API and the real Pulumi CLI and docker provider (scripts/pulumi-toolchain.sh), a local file
- * backend and an empty passphrase, on CPU stacks like Pulumi.cpu.yaml. Run with `npm run test:real`.
+ * through the real Pulumi CLI (cli/stack/stackDriver.ts), the Node.js language host and the docker provider
+ * (scripts/pulumi-toolchain.sh), a local file backend and an empty passphrase, on CPU stacks like Pulumi.cpu.yaml.
  *
  * The project folder is a checkout of this repository elsewhere (sources copied, node_modules linked), so that the
- * stack files these tests write never land in the repository. Without pulumi-language-nodejs on PATH (it cannot be
- * built here), `run` runs the program inline; the CLI, engine, state, providers and Docker are the real ones.
+ * stack files these tests write never land in the repository.
  */
 import * as assert from "assert";
 import { spawn } from "child_process";
@@ -14,12 +13,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { ensureCpuImage } from "../support/cpuImage";
-import { docker, purgeStack, stackObjects } from "../support/dockerHarness";
-import { metricsOf, resultOf, volumeFiles } from "../support/clusterRuns";
-import { checkoutAt, REPO_ROOT } from "../support/stackFiles";
-import { waitFor } from "../support/wait";
-import { CLI_MAIN, ensureCliBuilt } from "../e2e/cli/cliProcess";
+import { ensureCpuImage } from "../../support/cpuImage";
+import { docker, purgeStack, stackObjects } from "../../support/dockerObjects";
+import { metricsOf, resultOf, volumeFiles } from "../../support/clusterRuns";
+import { pulumiPath } from "../../support/realStack";
+import { checkoutAt, REPO_ROOT } from "../../support/stackFiles";
+import { waitFor } from "../../support/wait";
+import { CLI_MAIN, ensureCliBuilt } from "./cliProcess";
 
 const PROJECT = "ddpsim";
 const USAGE_ERROR = "train_ddp.py: error: argument --steps: invalid positive_int value: 'abc'";
@@ -29,10 +29,6 @@ interface RunResult {
     stdout: string;
     stderr: string;
     seconds: number;
-}
-
-function onPath(binary: string): boolean {
-    return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, binary)));
 }
 
 describe("ddpsim run: up, wait, verdict, teardown through the real Pulumi engine", function () {
@@ -89,10 +85,6 @@ describe("ddpsim run: up, wait, verdict, teardown through the real Pulumi engine
 
     before(async function () {
         this.timeout(900_000);
-        const missing = ["pulumi", "pulumi-resource-docker", "pulumi-resource-random"].filter((b) => !onPath(b));
-        if (missing.length > 0) {
-            throw new Error(`${missing.join(", ")} not on PATH: run \`npm run test:real\`, or \`PATH="$(bash scripts/pulumi-toolchain.sh):$PATH"\` first`);
-        }
         [image] = await Promise.all([ensureCpuImage(), ensureCliBuilt()]);
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-run-"));
         project = checkoutAt(path.join(tmp, "my-project"));
@@ -100,6 +92,7 @@ describe("ddpsim run: up, wait, verdict, teardown through the real Pulumi engine
         fs.mkdirSync(path.join(tmp, "home"));
         env = {
             ...process.env,
+            PATH: pulumiPath(),
             PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
             PULUMI_CONFIG_PASSPHRASE: "",
             // An empty plugin cache: the providers can only come from PATH (ambient plugins), never a download.
