@@ -19,13 +19,11 @@ stop_piece() { # piece [seconds]: TERM, then KILL after the grace
   rm -f "$file"
 }
 
-# The kubelet tears each pod's network down (CNI DEL) as it stops it: no new pods, then every pod deleted while the
-# kubelet still runs.
-stop_piece kube-controller-manager
-stop_piece kube-scheduler
+# The kubelet tears each pod's network down (CNI DEL) as it stops it: every Job and pod is deleted while the kubelet
+# and the controllers still run (the Job controller lifts its pods' finalizers, and nothing makes new ones).
 if pid_alive kubelet && pid_alive kube-apiserver; then
-  api DELETE "/api/v1/pods?gracePeriodSeconds=0" >/dev/null 2>&1 || true
   for ns in $(api GET /api/v1/namespaces 2>/dev/null | jq -r '.items[].metadata.name'); do
+    api DELETE "/apis/batch/v1/namespaces/$ns/jobs?propagationPolicy=Background" >/dev/null 2>&1 || true
     api DELETE "/api/v1/namespaces/$ns/pods?gracePeriodSeconds=0" >/dev/null 2>&1 || true
   done
   for _ in $(seq 60); do
@@ -33,6 +31,8 @@ if pid_alive kubelet && pid_alive kube-apiserver; then
     sleep 1
   done
 fi
+stop_piece kube-controller-manager
+stop_piece kube-scheduler
 stop_piece kubelet
 stop_piece coredns
 stop_piece kube-apiserver
