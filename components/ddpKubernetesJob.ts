@@ -17,8 +17,15 @@ export interface DdpKubernetesNodeInfo {
     address: string;
 }
 
-/** Kubernetes' await logic would hold `pulumi up` until the Job ends (training), or a Service until its pods exist. */
+/** Kubernetes' await logic would hold `pulumi up` until the claim is bound, or a Service until its pods exist. */
 const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" };
+/**
+ * The provider's Job await would hold `pulumi up` until the Job ends (training); skipAwait would also make its delete
+ * return at once, while the pods still checkpoint and the Job still holds its name (an `up` right after `destroy`
+ * then fails: the Job "is being deleted"). A custom ready condition met at once keeps the delete's await: `pulumi
+ * destroy` returns when the Job and its pods are gone.
+ */
+export const JOB_AWAIT = { "pulumi.com/waitFor": "jsonpath={.metadata.uid}" };
 
 /**
  * The same training job as DdpCluster, declared on a Kubernetes cluster: an Indexed Job with one pod per node, a
@@ -78,7 +85,7 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
             { ...child, retainOnDelete: plan.spec.retainCheckpoints },
         );
         const service = new k8s.core.v1.Service(`${name}-service`, withAnnotations(manifests.service, SKIP_AWAIT), child);
-        const jobArgs = withAnnotations(manifests.job, SKIP_AWAIT);
+        const jobArgs = withAnnotations(manifests.job, JOB_AWAIT);
         if (args.image !== undefined && pulumi.Output.isInstance(args.image)) {
             const image = args.image;
             const podSpec = jobArgs.spec!.template.spec!;

@@ -14,6 +14,10 @@ through unchanged. Around it the agent
      stopped node only repeats its verdict;
   3. on SIGTERM (docker stop, pulumi destroy), freezes torchrun, sends SIGTERM to the workers and lets them
      finish for the whole grace period (torchrun alone would kill them after 30 s), then ends torchrun.
+  4. with `stopExitCode` (Kubernetes, where a pod that exits 0 is an index done for good): a node stopped before
+     its script finished exits with that code even when its workers stopped cleanly, and so does a node whose
+     workers stopped cleanly because a peer was stopped (a stop note on the shared working directory), so that the
+     Job starts both again and they resume from the checkpoint.
 Standard library only, Python >= 3.8: it runs in any image that has torchrun.
 """
 import json
@@ -247,6 +251,36 @@ class Verdicts:
             except OSError as error:
                 log(f"warning: cannot record the verdict in {path}: {error}")
 
+    def write_stop(self, record):
+        """This node was stopped before its script finished: a note for its peers, whose workers stop with it."""
+        path = os.path.join(self.dir, f"stop-{record['node']}.json")
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            with open(f"{path}.tmp-{os.getpid()}", "w") as f:
+                f.write(json.dumps(record, sort_keys=True))
+            os.replace(f"{path}.tmp-{os.getpid()}", path)
+        except OSError as error:
+            log(f"warning: cannot leave the stop note {path}: {error}")
+
+    def stops_since(self, since, own_node):
+        """Stop notes of this run that other nodes left at or after `since`."""
+        found = []
+        try:
+            names = sorted(os.listdir(self.dir))
+        except OSError:
+            names = []
+        for name in names:
+            if not (name.startswith("stop-") and name.endswith(".json")):
+                continue
+            try:
+                with open(os.path.join(self.dir, name)) as f:
+                    record = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if record.get("runId") == self.run_id and record.get("node") != own_node and record.get("time", 0) >= since:
+                found.append(record)
+        return found
+
     def remove_other_runs(self):
         """Records of earlier runs are of no use; a run id names the current one."""
         if not self.run_id:
@@ -396,6 +430,8 @@ class Agent:
         self.exit_code = None
         self.torchrun_status = None
         self.worker_failures = 0
+        self.stop_exit_code = config.get("stopExitCode")
+        self.started = time.time()  # this process's, not the node's first start: a new pod ignores older stop notes
 
     # output ------------------------------------------------------------------------------------------------
     def pump(self, source, sink):
@@ -501,6 +537,9 @@ class Agent:
         grace = float(self.config.get("graceSeconds", 30))
         deadline = time.monotonic() + max(grace - 3.0, 1.0)
         process = self.torchrun
+        if self.stop_exit_code is not None:
+            # Before the workers hear of it: they stop their peers' workers too, which must find this note.
+            self.verdicts.write_stop({"node": NODE, "signal": name, "time": round(time.time(), 3), "runId": self.verdicts.run_id})
         if process is None:
             os._exit(EXIT_STOPPED_BY_PEER)
         workers = children_of(process.pid)
@@ -525,6 +564,10 @@ class Agent:
             time.sleep(0.2)
         clean = len(statuses) == len(workers) and all(s == 0 for s in statuses.values())
         self.exit_code = 0 if clean and workers else EXIT_STOPPED_BY_PEER
+        if self.stop_exit_code is not None:
+            self.exit_code = self.stop_exit_code
+            log(f"{name}: stopped before the script finished: exiting {self.stop_exit_code} (a Job counts exit 0 as this "
+                "node done for good)")
         for sig in (signal.SIGCONT, signal.SIGTERM):
             try:
                 os.kill(process.pid, sig)
@@ -583,6 +626,12 @@ class Agent:
             t.join(timeout=5)
         if self.stopping in ("verdict", "peer", "signal") and self.exit_code is not None:
             return self.exit_code
+        if code == 0 and self.stop_exit_code is not None:
+            stops = self.verdicts.stops_since(self.started, NODE)
+            if stops:
+                log(f"the workers stopped because {stops[0]['node']} was stopped ({stops[0].get('signal', 'a signal')}) "
+                    f"before the script finished: exiting {self.stop_exit_code} (a Job counts exit 0 as this node done for good)")
+                return self.stop_exit_code
         if code in self.policy.fatal_exit_codes and self.stopping is None and not self.worker_failures:
             # torchrun itself failed before any worker did: its usage error (exit 2) is as final as a script's.
             with self.lock:

@@ -13,6 +13,9 @@ import { clusterFilters } from "../sources/docker/cluster";
 import { connectDocker } from "../sources/docker/connect";
 import { DockerSource } from "../sources/docker/source";
 import { identityOfLabels, LABELS } from "../../components/plan/labels";
+import { afterKubernetesDestroy } from "../sources/kubernetes/claims";
+import { connectKubernetes, KubernetesApi } from "../sources/kubernetes/client";
+import { KubernetesSource } from "../sources/kubernetes/source";
 import { ClusterNode, ClusterIdentity, ClusterSource } from "../sources/source";
 import { formatDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
@@ -124,6 +127,14 @@ async function waitForVerdict(
     }
 }
 
+/** The claim of the run volume, kept (retainOnDelete) or removed with --purge. */
+async function afterKubernetesRun(api: KubernetesApi, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
+    const claim = outputs.checkpointVolumeName;
+    const namespace = outputs.kubernetesNamespace;
+    if (typeof claim !== "string") return;
+    await afterKubernetesDestroy(api, claim, typeof namespace === "string" ? namespace : "", purge, say);
+}
+
 /** Removes the cluster's volumes left after the destroy (purge), or says which one is kept. */
 async function afterDestroy(docker: Docker, ref: ClusterIdentity, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
     const byLabel = (await docker.listVolumes({ filters: clusterFilters(ref) })).Volumes ?? [];
@@ -143,7 +154,6 @@ async function afterDestroy(docker: Docker, ref: ClusterIdentity, outputs: Recor
 /** The whole run; resolves to the exit code. */
 export async function runStack(options: RunStackOptions): Promise<number> {
     const say = (text: string) => process.stderr.write(`ddpsim: ${text}\n`);
-    const docker = await connectDocker();
     const echo = options.quiet ? undefined : (text: string) => process.stderr.write(text);
     const driver = await StackDriver.open({
         projectDir: options.projectDir,
@@ -152,6 +162,10 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         onOutput: echo,
         color: useColour(process.stderr),
     });
+    // A kubernetes stack's run is read through the cluster's API (the kubeconfig's), a docker stack's through Docker.
+    const onKubernetes = driver.configValue("target") === "kubernetes";
+    const kubernetes = onKubernetes ? await connectKubernetes() : undefined;
+    const docker = onKubernetes ? undefined : await connectDocker();
     const interrupts = new Interrupts(say);
     const backend = process.env.PULUMI_BACKEND_URL ?? "the project's backend (Pulumi.yaml backend.url, else the one you are logged in to)";
     try {
@@ -171,11 +185,11 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         } else {
             say(`pulumi up returned after ${up.seconds.toFixed(1)} s; waiting for the run`);
             try {
-                ref = await clusterRef(docker, driver, up.outputs);
-                const source = new DockerSource(docker, ref);
+                ref = docker !== undefined ? await clusterRef(docker, driver, up.outputs) : fallbackRef(driver);
+                const source = docker !== undefined ? new DockerSource(docker, ref) : new KubernetesSource(kubernetes!, ref);
                 const nodes = await source.nodes();
                 if (nodes.length === 0) {
-                    say(`pulumi up created no node container of cluster ${ref.cluster} (owner ${ref.owner}, stack ${ref.stack})`);
+                    say(`pulumi up created no node ${docker !== undefined ? "container" : "Job"} of cluster ${ref.cluster} (owner ${ref.owner}, stack ${ref.stack})`);
                     code = EXIT.error;
                 } else {
                     code = await waitForVerdict(source, nodes, options, interrupts.run.signal, interrupts, say);
@@ -201,7 +215,8 @@ export async function runStack(options: RunStackOptions): Promise<number> {
             return interrupts.code ?? (code === EXIT.ok ? EXIT.error : code);
         }
         say(`pulumi destroy took ${destroyed.seconds.toFixed(1)} s`);
-        await afterDestroy(docker, ref, outputs, options.purge, say);
+        if (docker !== undefined) await afterDestroy(docker, ref, outputs, options.purge, say);
+        else await afterKubernetesRun(kubernetes!, outputs, options.purge, say);
         return interrupts.code ?? code;
     } finally {
         interrupts.remove();

@@ -60,6 +60,11 @@ export interface NodeAgentConfig {
     runAs?: string;
     /** NCCL socket settings for a GPU node, applied when it sees enough CPUs and its env does not set them. */
     ncclSockets?: NcclSocketDefaults;
+    /**
+     * Kubernetes: the exit code of a node stopped before its script finished (a signal to it, or a peer's stop note),
+     * even when the workers stopped cleanly; a Job counts exit 0 as that index done for good. Docker leaves it out.
+     */
+    stopExitCode?: number;
 }
 
 /** The container command: the agent's file, its config as JSON, then the command it supervises (never re-parsed). */

@@ -76,16 +76,24 @@ function checkTranslated(node: NodePlan): void {
 }
 
 /**
+ * A pod stopped before its script finished exits with this (SIGTERM's code), even when a cooperative script
+ * checkpointed and exited 0: the Job then starts it again (and does not count it when the stop was a disruption),
+ * where exit 0 would end that index for good and leave the others waiting for it.
+ */
+export const STOP_EXIT_CODE = 143;
+
+/**
  * Node i's command with the node agent's state on the run volume: a node the Job restarts is a new pod with an empty
  * /tmp, where Docker's restart keeps the container's, so the count of repeated errors (failFastRepeats) must live
- * where the next pod finds it. The folder is the run's (DDPSIM_RUN_ID), expanded by Kubernetes.
+ * where the next pod finds it. The folder is the run's (DDPSIM_RUN_ID), expanded by Kubernetes. Stops exit
+ * STOP_EXIT_CODE.
  */
 function withAgentState(plan: ClusterPlan, node: NodePlan): string[] {
     const [python, agent, config, ...rest] = node.command;
     if (python !== "python3" || !agent.startsWith(`${NODE_FILES_DIR}/`)) throw new Error("the Kubernetes target expects the node agent's command");
     const parsed = JSON.parse(config);
     const stateDir = `${CONTAINER_PATHS.control}/${referenceMark(plan.runIdVariable)}/node-${node.rank}`;
-    return [python, agent, JSON.stringify({ ...parsed, stateDir }), ...rest];
+    return [python, agent, JSON.stringify({ ...parsed, stateDir, stopExitCode: STOP_EXIT_CODE }), ...rest];
 }
 
 /** The name of the ConfigMap that holds a Job's node files. */

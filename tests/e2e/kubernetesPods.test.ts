@@ -1,7 +1,7 @@
 /**
- * The Kubernetes Job's pod template, run for real, without Kubernetes: no cluster or API server can run on these
- * machines, so containers on the local Docker engine (CPU image) play the Job's pods. Each one is what the kubelet
- * would start for index i: host name `<job>-<i>`, the DNS name `<job>-<i>.<service>` (here a network alias), the
+ * The Kubernetes Job's pod template, run for real, without Kubernetes: containers on the local Docker engine (CPU
+ * image) play the Job's pods, so that this runs in `npm test` without a cluster (tests/kubernetes runs the same
+ * template on a real one). Each one is what the kubelet would start for index i: host name `<job>-<i>`, the DNS name `<job>-<i>.<service>` (here a network alias), the
  * template's env and command expanded with Kubernetes' rules for JOB_COMPLETION_INDEX = i and a run id, the run volume
  * at /workspace and /checkpoints, the pod's capabilities. What this proves: the command and environment the manifests
  * carry rendezvous, and with 12 nodes every GROUP_RANK is the Job index (training/indexed_node.py's names); a usage
@@ -25,7 +25,7 @@ import { REPO_ROOT } from "../support/stackFiles";
 
 const PROBE_DIR = path.join(REPO_ROOT, "tests", "fixtures", "scripts", "probe");
 
-describe("the Kubernetes pod template, played by Docker containers (no Kubernetes here)", function () {
+describe("the Kubernetes pod template, played by Docker containers (no Kubernetes)", function () {
     this.timeout(900_000);
     const stack = `k8s-pods-${crypto.randomBytes(3).toString("hex")}`;
     after(() => purgeStack(PROJECT, stack));

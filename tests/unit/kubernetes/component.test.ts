@@ -48,7 +48,7 @@ const ofType = (registered: RegisteredResource[], type: string) => registered.fi
 describe("DdpKubernetesJob under Pulumi's mocks", () => {
     for (const nodes of [1, 2, 8]) {
         for (const gpus of [0, 1]) {
-            it(`declares a claim, a Service, the node files and a Job, the plan's objects plus skipAwait, for ${nodes} node(s) with ${gpus} GPU(s)`, async () => {
+            it(`declares a claim, a Service, the node files and a Job, the plan's objects plus their await annotations, for ${nodes} node(s) with ${gpus} GPU(s)`, async () => {
                 const args = { nodes, gpusPerNode: gpus, image: "ghcr.io/acme/train:1" };
                 const { registered } = await declare(args);
                 assert.deepStrictEqual(
@@ -59,11 +59,12 @@ describe("DdpKubernetesJob under Pulumi's mocks", () => {
                 assert.ok(checked.ok);
                 const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: "ddpsim", stack: "test", cluster: "ddp" });
                 const expected = kubernetesManifests(plan, checked.settings);
-                const skipAwait = (m: any) => ({ ...m, metadata: { ...m.metadata, annotations: { "pulumi.com/skipAwait": "true" } } });
-                assert.deepStrictEqual(ofType(registered, CLAIM)[0].inputs, skipAwait(expected.checkpoints));
-                assert.deepStrictEqual(ofType(registered, SERVICE)[0].inputs, skipAwait(expected.service));
+                const annotated = (m: any, annotations: object) => ({ ...m, metadata: { ...m.metadata, annotations } });
+                assert.deepStrictEqual(ofType(registered, CLAIM)[0].inputs, annotated(expected.checkpoints, { "pulumi.com/skipAwait": "true" }));
+                assert.deepStrictEqual(ofType(registered, SERVICE)[0].inputs, annotated(expected.service, { "pulumi.com/skipAwait": "true" }));
                 assert.deepStrictEqual(ofType(registered, FILES)[0].inputs, expected.files);
-                assert.deepStrictEqual(ofType(registered, JOB)[0].inputs, skipAwait(expected.job));
+                // Not skipAwait: its delete would not wait for the pods either (the provider skips a Job's delete too).
+                assert.deepStrictEqual(ofType(registered, JOB)[0].inputs, annotated(expected.job, { "pulumi.com/waitFor": "jsonpath={.metadata.uid}" }));
                 for (const r of registered.slice(1)) assertValidKubernetes(r.inputs);
 
                 const job = ofType(registered, JOB)[0].inputs;

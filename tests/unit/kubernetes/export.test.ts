@@ -68,7 +68,7 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
         ]);
     });
 
-    it("writes the objects the stack program declares with Pulumi, less the skipAwait annotation", async () => {
+    it("writes the objects the stack program declares with Pulumi, less the provider's await annotations", async () => {
         const out = path.join(tmp, "k8s");
         assert.strictEqual(exportTo(out).code, 0);
         const files = readStackFiles(REPO_ROOT, "k8s", stackFile);
@@ -78,9 +78,10 @@ describe("npm run manifests (scripts/manifests.ts)", function () {
         assert.strictEqual(declared.length, 4);
         for (const inputs of declared) {
             assertValidKubernetes(inputs);
-            // Every object but the ConfigMap (which Kubernetes' await logic does not hold) skips the await.
-            const { "pulumi.com/skipAwait": skip, ...annotations } = inputs.metadata.annotations ?? {};
-            assert.deepStrictEqual([skip, annotations], [inputs.kind === "ConfigMap" ? undefined : "true", {}]);
+            // The Job waits for nothing but its creation (and its pods' end on delete); the claim and the Service skip
+            // the await; the ConfigMap, which Kubernetes' await logic does not hold, has no annotation.
+            const annotations = { Job: { "pulumi.com/waitFor": "jsonpath={.metadata.uid}" }, ConfigMap: undefined }[inputs.kind as "Job" | "ConfigMap"];
+            assert.deepStrictEqual(inputs.metadata.annotations, inputs.kind in { Job: 1, ConfigMap: 1 } ? annotations : { "pulumi.com/skipAwait": "true" });
             const { annotations: _, ...metadata } = inputs.metadata;
             const file = { Job: "job.yaml", Service: "service.yaml", PersistentVolumeClaim: "claim.yaml", ConfigMap: "configmap.yaml" }[inputs.kind as string]!;
             assert.deepStrictEqual(parse(fs.readFileSync(path.join(out, file), "utf8")), { ...inputs, metadata });

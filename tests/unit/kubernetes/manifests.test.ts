@@ -90,7 +90,7 @@ function command(nodes: number, procs: number, gpus: number): string[] {
     const nccl = gpus > 0 ? `,"ncclSockets":{"env":{"NCCL_NSOCKS_PERTHREAD":"2","NCCL_SOCKET_NTHREADS":"4","NCCL_MIN_NCHANNELS":"4"},"minCpus":16}` : "";
     const config =
         `{"node":"${JOB}-${index}","rank":${index},"controlDir":"/workspace/.ddpsim","graceSeconds":60,` +
-        `"failFastExitCodes":[2,3],"failFastRepeats":2${nccl},"stateDir":"/workspace/.ddpsim/$(DDPSIM_RUN_ID)/node-${index}"}`;
+        `"failFastExitCodes":[2,3],"failFastRepeats":2${nccl},"stateDir":"/workspace/.ddpsim/$(DDPSIM_RUN_ID)/node-${index}","stopExitCode":143}`;
     return [
         "python3", "/opt/ddpsim/indexed_node.py", `{"address":"${JOB}-{index}.${JOB}","nodes":${nodes},"dnsWaitSeconds":300}`,
         "python3", "/opt/ddpsim/node_agent.py", config,
@@ -202,7 +202,7 @@ describe("the Kubernetes objects of a plan (components/targets/kubernetes.ts)", 
             assert.deepStrictEqual(Object.fromEntries(values), node.env);
             const words = container.command!.slice(3).map((w) => expandKubernetes(w, vars));
             const config = JSON.parse(words[2]);
-            assert.deepStrictEqual(config, { ...JSON.parse(node.command[2]), stateDir: `/workspace/.ddpsim/uid-1/node-${i}` });
+            assert.deepStrictEqual(config, { ...JSON.parse(node.command[2]), stateDir: `/workspace/.ddpsim/uid-1/node-${i}`, stopExitCode: 143 });
             assert.deepStrictEqual([...words.slice(0, 2), ...words.slice(3)], [...node.command.slice(0, 2), ...node.command.slice(3)]);
             assert.strictEqual(node.hostname, `${JOB}-${i}`);
         });

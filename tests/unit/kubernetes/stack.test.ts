@@ -159,11 +159,13 @@ describe("the same run on Docker and on Kubernetes (index.ts, both targets)", fu
                 assert.ok(runId !== undefined && container.env.at(-1).name === "DDPSIM_RUN_ID");
                 // The rank is the node's on both: NODE_RANK, the agent's rank, and (Kubernetes) the Job's index.
                 assert.deepStrictEqual([dockerEnv.NODE_RANK, k8sEnv.NODE_RANK, onDocker.config.rank, onKubernetes.config.rank], [String(i), String(i), i, i]);
-                // The node agent's policy: the same, where Kubernetes adds the state folder on the run volume.
+                // The node agent's policy: the same, where Kubernetes adds the state folder on the run volume and the
+                // exit code of a stopped node (a Job counts exit 0 as done).
                 const { node: dockerNode, ...dockerPolicy } = onDocker.config as any;
-                const { node: k8sNode, stateDir, ...k8sPolicy } = onKubernetes.config as any;
+                const { node: k8sNode, stateDir, stopExitCode, ...k8sPolicy } = onKubernetes.config as any;
                 assert.deepStrictEqual(k8sPolicy, dockerPolicy);
-                assert.deepStrictEqual([dockerNode, k8sNode, stateDir], [dockerEnv.DDPSIM_NODE, k8sEnv.DDPSIM_NODE, `/workspace/.ddpsim/uid/node-${i}`]);
+                assert.strictEqual(dockerPolicy.stopExitCode, undefined);
+                assert.deepStrictEqual([dockerNode, k8sNode, stateDir, stopExitCode], [dockerEnv.DDPSIM_NODE, k8sEnv.DDPSIM_NODE, `/workspace/.ddpsim/uid/node-${i}`, 143]);
             });
             // Docker's host names sort in rank order (zero-padded); the pods' names do not past ten nodes, which is why
             // their rendezvous names come from training/indexed_node.py (tests/unit/kubernetes/indexedNode.test.ts).
