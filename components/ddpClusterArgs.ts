@@ -87,6 +87,12 @@ export interface DdpClusterArgs {
      * returns, the cluster grows back. Plain: it decides the rendezvous. @default nodes (not elastic)
      */
     minNodes?: number;
+    /**
+     * Run the script through ddpsim check's launcher (training/check_launcher.py, with runpy): the script is
+     * unchanged; at its end every rank prints the checksums of the modules it wrapped in DistributedDataParallel.
+     * `ddpsim check` sets it (docs/check.md). @default false
+     */
+    checkHooks?: boolean;
     /** Worker exit codes that stop the cluster at the first occurrence, without restarts (2: usage error). @default [2, 3] */
     failFastExitCodes?: number[];
     /** The same error this many times in a row on one node stops the cluster; 0 never does. @default 2 */

@@ -20,6 +20,7 @@ export const DEFAULTS = {
     failFastExitCodes: [2, 3],
     failFastRepeats: 2,
     allowSystemPaths: false,
+    checkHooks: false,
 } as const;
 
 /**

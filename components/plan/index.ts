@@ -11,3 +11,4 @@ export * from "./plan";
 export * from "./stackConfig";
 export * from "./torchrunArgs";
 export * from "./nodeAgent";
+export * from "./checkLauncher";

@@ -1,3 +1,4 @@
+import { launcherEntry } from "./checkLauncher";
 import { CONTAINER_PATHS } from "./defaults";
 import { ClusterSpec, HealthcheckPlan } from "./types";
 
@@ -18,10 +19,15 @@ export function scriptArguments(spec: ClusterSpec): string[] {
 
 /**
  * The torchrun command of every node. The c10d rendezvous retries until the master's store answers, so no
- * node sleeps before it starts; `--max-restarts` lets torchrun restart the workers after a failure.
+ * node sleeps before it starts; `--max-restarts` lets torchrun restart the workers after a failure. With
+ * `checkLauncher` (the source of training/check_launcher.py, when checkHooks is set) torchrun starts the launcher,
+ * which runs the script or module.
  */
-export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rendezvousId: string): string[] {
-    const entry = spec.module !== undefined ? ["-m", spec.module] : [scriptPath(spec.script)];
+export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rendezvousId: string, checkLauncher?: string): string[] {
+    const target: { module: string } | { path: string } = spec.module !== undefined ? { module: spec.module } : { path: scriptPath(spec.script) };
+    let entry: string[];
+    if (checkLauncher !== undefined) entry = launcherEntry(checkLauncher, target);
+    else entry = "module" in target ? ["-m", target.module] : [target.path];
     return [
         "torchrun",
         "--nnodes", spec.minNodes < spec.nodes ? `${spec.minNodes}:${spec.nodes}` : String(spec.nodes),

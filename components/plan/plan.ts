@@ -4,6 +4,7 @@ import { nodeCapabilities, shapingConfig } from "./interconnect";
 import { masterHealthcheck, torchrunCommand } from "./launch";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
 import { ncclSocketDefaults } from "./ncclSockets";
+import { checkLauncherSource } from "./checkLauncher";
 import { agentCommand, nodeAgentSource } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodeNaming, NodePlan } from "./types";
 import { packageTrainingDir } from "./validate";
@@ -20,6 +21,12 @@ let agentSource: string | undefined;
 function nodeAgent(): string {
     agentSource ??= nodeAgentSource(packageTrainingDir());
     return agentSource;
+}
+
+let launcherSource: string | undefined;
+function checkLauncher(): string {
+    launcherSource ??= checkLauncherSource(packageTrainingDir());
+    return launcherSource;
 }
 
 /** The run volume is both the working directory and the checkpoint directory; the code is read-only. */
@@ -98,7 +105,7 @@ export function planCluster(
         [`${LABEL_PREFIX}.stack`]: identity.stack,
         [`${LABEL_PREFIX}.cluster`]: identity.name,
     };
-    const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId);
+    const torchrun = torchrunCommand(spec, masterEndpoint, rendezvousId, spec.checkHooks ? checkLauncher() : undefined);
     const shaping = shapingConfig(spec.interconnect, CONTAINER_INTERFACE);
     const capabilities = nodeCapabilities(spec.interconnect, spec.user);
     const nccl = ncclSocketDefaults(spec.gpusPerNode);

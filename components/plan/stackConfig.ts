@@ -37,6 +37,7 @@ export const STACK_CONFIG_KEYS = {
     stopGraceSeconds: "integer",
     collectiveTimeoutSeconds: "integer",
     minNodes: "integer",
+    checkHooks: "boolean",
     interconnect: "string",
     linkBandwidthMbit: "integer",
     linkLatencyMs: "number",

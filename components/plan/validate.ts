@@ -234,6 +234,7 @@ export function resolveClusterSpec(
     const collectiveTimeoutSeconds = read.integer("collectiveTimeoutSeconds", DEFAULTS.collectiveTimeoutSeconds, 5, 86_400);
     const minNodes = read.integer("minNodes", nodes, 1, LIMITS.maxNodes);
     if (raw.minNodes !== undefined && minNodes > nodes) read.fail("minNodes", `must not exceed nodes (${nodes})`);
+    const checkHooks = read.boolean("checkHooks", DEFAULTS.checkHooks);
     const env = read.envMap("env");
     const preset: InterconnectPreset = read.oneOf("interconnect", DEFAULTS.interconnect, INTERCONNECT_PRESET_NAMES);
     const overrides: LinkSpec = {
@@ -378,6 +379,7 @@ export function resolveClusterSpec(
             stopGraceSeconds,
             collectiveTimeoutSeconds,
             minNodes,
+            checkHooks,
             env,
             interconnect,
         },

@@ -48,6 +48,7 @@ export const DOCKER_ONLY_KEYS = [
     LINK_KEYS.jitterMs,
     LINK_KEYS.lossPercent,
     "minNodes",
+    "checkHooks",
 ] as const;
 
 interface Refusal {
@@ -125,6 +126,11 @@ const KUBERNETES_REFUSALS: Refusal[] = [
         key: "minNodes",
         applies: isSet,
         reason: () => `${ON_KUBERNETES}: an Indexed Job gives every pod a fixed completion index and recreates a lost pod, so the rendezvous never shrinks; remove it`,
+    },
+    {
+        key: "checkHooks",
+        applies: (v) => v === true,
+        reason: () => `${ON_KUBERNETES}: ddpsim check runs its nodes on a Docker host; remove it`,
     },
     {
         key: "user",
