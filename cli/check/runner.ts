@@ -1,0 +1,153 @@
+/**
+ * One run of the check on the real engine: `pulumi up` of a temporary stack of the stack program (Automation API,
+ * the Pulumi CLI and the Node.js language host on PATH), watch the nodes until every one has ended (or the limit),
+ * crash a node when it holds at the chosen step (the lost-node run), read every node's log, `pulumi destroy`, and
+ * remove the stack. The cluster is torn down whatever happened, Ctrl-C included.
+ */
+import * as crypto from "crypto";
+import Docker from "dockerode";
+import { ClusterRef, findNodes, inspectNodes, LABELS, NodeContainer, NodeState } from "../cluster";
+import { compareTime, LogLine, sinceValue } from "../logLine";
+import { readLogs } from "../logSource";
+import { sleep } from "../signals";
+import { StackDriver } from "../stackDriver";
+import { exitedForGood } from "../verdict";
+import { crashNode } from "./crash";
+import { CHECK_MARKER } from "./nodeLog";
+import { parseMarker } from "../logParsers";
+import { CrashRecord, NodeRecord, RunKind, RunRecord } from "./types";
+
+export interface CheckContext {
+    docker: Docker;
+    projectDir: string;
+    /** PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE for the CLI. */
+    env: Record<string, string>;
+    say: (line: string) => void;
+    /** Pulumi's own output, when shown. */
+    echo?: (text: string) => void;
+    signal: AbortSignal;
+    keepVolumes: boolean;
+    pollMs?: number;
+}
+
+export interface RunSpec {
+    label: string;
+    kind: RunKind;
+    nodes: number;
+    /** Stack config of this run (keys in ddpsim's namespace). */
+    config: Record<string, unknown>;
+    timeoutSeconds: number;
+    /** How long the other nodes get to end after one node failed for good. */
+    graceSeconds: number;
+    /** Kill this node's main process when it holds before step holdStep. */
+    crash?: { node: number; holdStep: number };
+}
+
+/** New log lines of one node since the last call (Docker's `since`, then the exact time). */
+class LineReader {
+    private last: LogLine | undefined;
+
+    constructor(private readonly docker: Docker) {}
+
+    async next(node: NodeState): Promise<LogLine[]> {
+        const lines = await readLogs(this.docker, node, this.last === undefined ? {} : { since: sinceValue(this.last) });
+        const fresh = lines.filter((l) => this.last === undefined || compareTime(l, this.last) > 0);
+        if (fresh.length > 0) this.last = fresh[fresh.length - 1];
+        return fresh;
+    }
+}
+
+async function clusterOf(docker: Docker, outputs: Record<string, unknown>): Promise<ClusterRef | undefined> {
+    const names = outputs.containerNames;
+    if (!Array.isArray(names) || typeof names[0] !== "string") return undefined;
+    const labels = (await docker.getContainer(names[0]).inspect()).Config.Labels ?? {};
+    return { owner: labels[LABELS.owner], project: labels[LABELS.project], stack: labels[LABELS.stack], cluster: labels[LABELS.cluster] };
+}
+
+interface Watched {
+    end: RunRecord["end"];
+    crash?: CrashRecord;
+}
+
+/** Polls the nodes until they have all ended, one failed and the others had their grace, the limit, or Ctrl-C. */
+async function watch(ctx: CheckContext, ref: ClusterRef, nodes: NodeContainer[], spec: RunSpec): Promise<Watched> {
+    const started = Date.now();
+    const target = spec.crash === undefined ? undefined : nodes.find((n) => n.rank === spec.crash!.node);
+    const reader = new LineReader(ctx.docker);
+    let crash: CrashRecord | undefined =
+        spec.crash === undefined || target === undefined
+            ? undefined
+            : { node: target.node, rank: target.rank, holdStep: spec.crash.holdStep, what: `it never reached step ${spec.crash.holdStep}`, made: false };
+    let failedAt: number | undefined;
+    for (;;) {
+        const states = await inspectNodes(ctx.docker, nodes);
+        if (crash !== undefined && !crash.made && target !== undefined) {
+            const state = states.find((s) => s.id === target.id)!;
+            const held = (await reader.next(state)).some((l) => parseMarker(l.text, CHECK_MARKER)?.event === "hold");
+            if (held) {
+                try {
+                    const made = await crashNode(ctx.docker, ref, target);
+                    crash = { ...crash, made: true, atMs: made.atMs, what: made.what };
+                    ctx.say(`killed ${target.node} (rank ${target.rank}) before its step ${crash.holdStep}: ${made.what}`);
+                } catch (err) {
+                    crash = { ...crash, what: `the kill failed: ${(err as Error).message}` };
+                    ctx.say(`could not kill ${target.node}: ${(err as Error).message}`);
+                }
+            }
+        }
+        if (states.every(exitedForGood)) return { end: "done", crash };
+        if (spec.kind === "plain" && states.some((s) => exitedForGood(s) && s.exitCode !== 0)) {
+            failedAt ??= Date.now();
+            if (Date.now() - failedAt >= spec.graceSeconds * 1000) return { end: "done", crash };
+        }
+        if (Date.now() - started >= spec.timeoutSeconds * 1000) return { end: "timeout", crash };
+        await sleep(ctx.pollMs ?? 500, ctx.signal);
+        if (ctx.signal.aborted) return { end: "aborted", crash };
+    }
+}
+
+async function nodeRecords(docker: Docker, nodes: NodeContainer[]): Promise<NodeRecord[]> {
+    const states = await inspectNodes(docker, nodes);
+    return Promise.all(
+        states.map(async (s) => ({ node: s.node, rank: s.rank, state: s.state, exitCode: s.exitCode, restarts: s.restarts, lines: await readLogs(docker, s) })),
+    );
+}
+
+export async function runOnce(ctx: CheckContext, spec: RunSpec): Promise<RunRecord> {
+    const stack = `check-${spec.kind === "plain" ? `n${spec.nodes}` : "lost"}-${crypto.randomBytes(3).toString("hex")}`;
+    const config = { ...spec.config, nodes: spec.nodes, retainCheckpoints: ctx.keepVolumes };
+    const driver = await StackDriver.open({ projectDir: ctx.projectDir, stack, config, env: ctx.env, ...(ctx.echo ? { onOutput: ctx.echo } : {}) });
+    const startedMs = Date.now();
+    const record: RunRecord = { label: spec.label, kind: spec.kind, nodes: spec.nodes, stack, startedMs, upSeconds: 0, runSeconds: 0, end: "up-failed", timeoutSeconds: spec.timeoutSeconds, nodeRecords: [] };
+    try {
+        ctx.say(`${spec.label}: pulumi up of stack ${stack} (${spec.nodes} nodes, ${driver.mode} program)`);
+        const up = await driver.up(ctx.signal);
+        record.upSeconds = up.seconds;
+        if (!up.ok) {
+            record.upError = up.error;
+            ctx.say(`${spec.label}: pulumi up failed after ${up.seconds.toFixed(1)} s: ${up.error.join(" ")}`);
+            return record;
+        }
+        const ref = await clusterOf(ctx.docker, up.outputs);
+        const nodes = ref === undefined ? [] : await findNodes(ctx.docker, ref);
+        if (ref === undefined || nodes.length === 0) {
+            record.upError = ["pulumi up created no node container"];
+            return record;
+        }
+        ctx.say(`${spec.label}: up in ${up.seconds.toFixed(1)} s; waiting for the nodes to end (at most ${spec.timeoutSeconds} s)`);
+        const runStart = Date.now();
+        const watched = await watch(ctx, ref, nodes, spec);
+        record.runSeconds = (Date.now() - runStart) / 1000;
+        record.end = watched.end;
+        if (watched.crash !== undefined) record.crash = watched.crash;
+        record.nodeRecords = await nodeRecords(ctx.docker, nodes);
+        ctx.say(`${spec.label}: ${watched.end === "done" ? "ended" : watched.end} after ${record.runSeconds.toFixed(1)} s: exit codes ${record.nodeRecords.map((n) => (exitedForGood(n) ? n.exitCode : n.state)).join(", ")}`);
+        return record;
+    } finally {
+        const down = await driver.destroy();
+        record.downSeconds = down.seconds;
+        if (!down.ok) ctx.say(`${spec.label}: pulumi destroy of ${stack} failed: ${down.error.join(" ")}`);
+        else await driver.removeStack(true).catch(() => undefined);
+        driver.dispose();
+    }
+}
