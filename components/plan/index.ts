@@ -12,3 +12,4 @@ export * from "./stackConfig";
 export * from "./torchrunArgs";
 export * from "./nodeAgent";
 export * from "./checkLauncher";
+export * from "./rendezvous";

@@ -1,5 +1,6 @@
 import { launcherEntry } from "./checkLauncher";
 import { CONTAINER_PATHS } from "./defaults";
+import { rendezvousFlags } from "./rendezvous";
 import { ClusterSpec, HealthcheckPlan } from "./types";
 
 /** Where the script lives inside the node: relative paths are under the code folder. */
@@ -28,15 +29,18 @@ export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rende
     let entry: string[];
     if (checkLauncher !== undefined) entry = launcherEntry(checkLauncher, target);
     else entry = "module" in target ? ["-m", target.module] : [target.path];
+    const elastic = spec.minNodes < spec.nodes;
+    const rendezvous = rendezvousFlags(spec.torchrunArgs, elastic);
     return [
         "torchrun",
-        "--nnodes", spec.minNodes < spec.nodes ? `${spec.minNodes}:${spec.nodes}` : String(spec.nodes),
+        "--nnodes", elastic ? `${spec.minNodes}:${spec.nodes}` : String(spec.nodes),
         "--nproc-per-node", String(spec.procsPerNode),
         "--rdzv-backend", "c10d",
         "--rdzv-endpoint", masterEndpoint,
         "--rdzv-id", rendezvousId,
         "--max-restarts", String(spec.maxRestarts),
-        ...spec.torchrunArgs,
+        ...rendezvous.flags,
+        ...rendezvous.rest,
         ...entry,
         ...scriptArguments(spec),
     ];

@@ -266,6 +266,7 @@ describe("planCluster", () => {
             "--rdzv-endpoint", "ddp-node-0:29500",
             "--rdzv-id", PREFIX,
             "--max-restarts", "3",
+            "--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3",
             "/code/train_ddp.py",
         ]);
         assert.deepStrictEqual(config, {
@@ -355,13 +356,13 @@ describe("planCluster", () => {
         ]);
     });
 
-    it("starts a module with python -m, after the user's torchrun flags", () => {
+    it("starts a module with python -m, after the user's torchrun flags; the user's --rdzv-conf keys join ddpsim's", () => {
         const plan = planCluster(
             specOf({ module: "app.train", torchrunArgs: ["--rdzv-conf", "join_timeout=900", "--tee=3"], scriptArgs: ["--lr", "0.1"] }),
             identity,
         );
         assert.deepStrictEqual(splitNodeCommand(plan.nodes[0].command).torchrun.slice(13), [
-            "--rdzv-conf", "join_timeout=900", "--tee=3", "-m", "app.train", "--lr", "0.1",
+            "--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3,join_timeout=900", "--tee=3", "-m", "app.train", "--lr", "0.1",
         ]);
     });
 
