@@ -52,9 +52,12 @@ class Report:
         self.step_times = []
         self.thin = 1  # keep every thin-th step time, doubled whenever the list is full
         self.started = time.time()
+        self.first_step = None  # seconds after `started` when step 1 began
 
     def on_step(self):
         self.steps += 1
+        if self.steps == 1:
+            self.first_step = round(time.time() - self.started, 2)
         if self.steps % self.thin == 0:
             self.step_times.append(round(time.time() - self.started, 2))
             if len(self.step_times) >= MAX_STEP_TIMES:
@@ -194,7 +197,8 @@ def main(argv):
 
 
 def report_end(report, event, **extra):
-    report.emit(event, modules=summaries(report), stepTimes=report.step_times, **extra)
+    report.emit(event, modules=summaries(report), stepTimes=report.step_times, stepEvery=report.thin,
+                firstStep=report.first_step, **extra)
 
 
 def summaries(report):

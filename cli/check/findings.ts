@@ -3,7 +3,7 @@
  * Each names what it checked, whether it passed, and the evidence. Exit code 0 only when none failed.
  */
 import { compareRanks } from "./agreement";
-import { diagnoseRun, rankLine, RunVerdict, SourceReader } from "./diagnose";
+import { diagnoseRun, rankLine, RankState, RunVerdict, SourceReader } from "./diagnose";
 import { LostNodeAnalysis } from "./lostNode";
 import { Finding, RunRecord } from "./types";
 
@@ -47,6 +47,20 @@ function runsFinding(run: RunRecord, verdict: RunVerdict): Finding {
     }
 }
 
+const ranksText = (ranks: RankState[]) => `${ranks.length > 1 ? "ranks" : "rank"} ${ranks.map((r) => r.rank).join(", ")}`;
+
+/** Who waited for whom, in one sentence. */
+export function hangSentence(waiting: RankState[], missing: RankState[], reason: string): string {
+    if (waiting.length === 0) return reason;
+    const at = [...new Set(waiting.map((r) => r.steps))].filter((s) => s !== undefined);
+    const step = at.length === 1 ? ` at step ${at[0]}` : "";
+    if (missing.length === 0) {
+        return `every rank waited in a collective${step} and none completed: the ranks' collectives did not match (${waiting[0].text})`;
+    }
+    const where = missing.map((r) => `rank ${r.rank} ${r.steps !== undefined ? `after ${r.steps} step(s), ` : ""}${r.text}${r.where !== undefined ? ` at ${r.where}` : ""}`);
+    return `${ranksText(waiting)} waited in a collective${step} that ${ranksText(missing)} did not arrive at: ${where.join("; ")}`;
+}
+
 function noHangFinding(runs: RunRecord[], verdicts: RunVerdict[]): Finding {
     const base = {
         id: "no-hang",
@@ -63,12 +77,7 @@ function noHangFinding(runs: RunRecord[], verdicts: RunVerdict[]): Finding {
     let summary = "";
     for (const [run, v] of hung) {
         if (v.status !== "hung") continue;
-        const waited = v.waiting.map((r) => `rank ${r.rank}${r.steps !== undefined ? ` (at step ${r.steps})` : ""}`).join(", ");
-        const missing = v.missing.map((r) => `rank ${r.rank}${r.steps !== undefined ? ` (after ${r.steps} step(s))` : ""}`).join(", ");
-        const line =
-            v.waiting.length > 0
-                ? `${run.nodes} nodes: ${waited} waited in a collective that ${missing} did not arrive at`
-                : `${run.nodes} nodes: ${v.reason}`;
+        const line = `${run.nodes} nodes: ${hangSentence(v.waiting, v.missing, v.reason)}`;
         summary ||= line;
         details.push(`${run.label}: ${v.reason}`, ...v.ranks.map((r) => `  ${rankLine(r)}`));
     }

@@ -57,8 +57,8 @@ export function analyseLostNode(run: RunRecord, baselineSteps: number, sourceOf?
     analysis.fromScratch = final.steps >= baselineSteps;
     if (!analysis.fromScratch) analysis.resumedAt = baselineSteps - final.steps;
     analysis.redone = Math.max(0, analysis.stepsBefore - (analysis.resumedAt ?? 0));
-    const firstStep = final.stepTimes?.[0];
-    if (firstStep !== undefined) analysis.recoverSeconds = round(final.started + firstStep - killedAt / 1000);
+    const firstStep = final.firstStep ?? final.stepTimes?.[0];
+    if (firstStep !== undefined && firstStep !== null) analysis.recoverSeconds = round(final.started + firstStep - killedAt / 1000);
     return analysis;
 }
 
@@ -69,10 +69,9 @@ export function stepPoints(run: RunRecord, analysis: LostNodeAnalysis): [number,
     const points: [number, number][] = [];
     const events = rankZeroEvents(run);
     events.forEach((e, i) => {
-        const times = e.stepTimes ?? [];
-        const every = times.length > 1 && e.steps > times.length ? Math.round(e.steps / times.length) : 1;
+        const every = e.stepEvery ?? 1;
         const offset = i === events.length - 1 && analysis.resumedAt !== undefined ? analysis.resumedAt : 0;
-        times.forEach((t, j) => points.push([e.started + t, offset + j * every + 1]));
+        (e.stepTimes ?? []).forEach((t, j) => points.push([e.started + t, offset + (j + 1) * every]));
     });
     return points;
 }

@@ -32,8 +32,11 @@ export interface CheckEvent {
     exitCode?: number;
     error?: string;
     modules?: ModuleSummary[];
-    /** When steps began, seconds after `started` (thinned to at most 300). */
+    /** When steps began, seconds after `started`: steps stepEvery, 2 x stepEvery, ... (thinned to at most 300). */
     stepTimes?: number[];
+    stepEvery?: number;
+    /** When step 1 began, seconds after `started` (null: no step). */
+    firstStep?: number | null;
 }
 
 /** One node of a run: Docker's state at the end and everything it logged. */
