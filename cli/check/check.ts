@@ -166,7 +166,10 @@ export async function runCheck(options: CheckOptions, signal: AbortSignal): Prom
         for (const nodes of options.worldSizes) {
             if (signal.aborted) break;
             const config = { ...baseConfig(options), maxRestarts: 0, restartRetries: 0 };
-            runs.push(await runOnce(ctx, { label: `${nodes} nodes`, kind: "plain", nodes, config, timeoutSeconds: options.timeoutSeconds, graceSeconds: options.collectiveTimeoutSeconds + 15 }));
+            const run = await runOnce(ctx, { label: `${nodes} nodes`, kind: "plain", nodes, config, timeoutSeconds: options.timeoutSeconds, graceSeconds: options.collectiveTimeoutSeconds + 15 });
+            // A stack that cannot come up (bad config, no engine) says nothing about the script: exit 2 at once.
+            if (run.end === "up-failed") throw new CliError(`pulumi up of the ${run.label} run failed:\n  ${(run.upError ?? []).join("\n  ")}`);
+            runs.push(run);
         }
         const obstacle = lostNodeObstacle(runs[0]);
         if (options.lostNode && !signal.aborted) {

@@ -321,7 +321,8 @@ export function resolveClusterSpec(
     if (module !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) {
         read.fail("module", "must be a dotted Python module name (pkg.train)");
     }
-    if (module !== undefined && raw.script !== undefined) {
+    // The real CLI passes Pulumi.yaml's default script along with a stack's module: only another script clashes.
+    if (module !== undefined && raw.script !== undefined && raw.script !== DEFAULTS.script) {
         read.fail("module", `cannot be set together with script (${JSON.stringify(script)}): torchrun starts one of them`);
     }
     for (const problem of torchrunArgsProblems(torchrunArgs)) read.fail("torchrunArgs", `must not hold ${problem}`);

@@ -366,6 +366,21 @@ describe("planCluster", () => {
         ]);
     });
 
+    it("takes a module next to Pulumi.yaml's default script, which the real CLI passes with every stack's config", () => {
+        const plan = planCluster(specOf({ module: "app.train", script: "train_ddp.py" }), identity);
+        assert.deepStrictEqual(splitNodeCommand(plan.nodes[0].command).torchrun.slice(15), ["-m", "app.train"]);
+    });
+
+    it("starts the script through ddpsim check's launcher with checkHooks, the script or module after it", () => {
+        for (const [raw, target] of [[{ script: "train.py" }, ["--script", "/code/train.py"]], [{ module: "app.train" }, ["--module", "app.train"]]] as const) {
+            const torchrun = splitNodeCommand(planCluster(specOf({ ...raw, checkHooks: true, scriptArgs: ["3"] }), identity).nodes[0].command).torchrun;
+            const at = torchrun.indexOf("--no-python");
+            assert.deepStrictEqual(torchrun.slice(at, at + 4), ["--no-python", "python3", "-u", "-c"]);
+            assert.match(torchrun[at + 4], /^# ddpsim check's launcher/);
+            assert.deepStrictEqual(torchrun.slice(at + 5), [...target, "3"]);
+        }
+    });
+
     it("names nodes so that torchrun's rendezvous order is the rank order (zero-padded past ten)", () => {
         const twelve = planCluster(specOf({ nodes: 12 }), identity);
         const hostnames = twelve.nodes.map((n) => n.hostname);
