@@ -9,6 +9,7 @@ import {
     DdpKubernetesJobArgs,
     defaultOwner,
     hostReading,
+    portablePreviewProblem,
     PropertyError,
     readStackConfig,
     readTarget,
@@ -18,6 +19,10 @@ import {
 // Which config keys are secret: the SDK's own test (marked internal, so absent from its typings), the one way to know
 // without reading every value as an Output.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+// `npm run preview` on a machine that is not the Docker host (a CI runner): previews only, never an update.
+const portable = portablePreviewProblem();
+if (portable !== undefined) throw new DdpConfigError(portable.reason, [portable]);
 
 const namespace = pulumi.getProject();
 const config = new pulumi.Config(namespace);

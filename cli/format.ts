@@ -1,7 +1,7 @@
 /** Text for people: tables, progress, verdicts, colours (on a terminal only). */
 import { formatDuration } from "./durations";
-import { Progress } from "./logParsers";
-import { ClusterVerdict } from "./verdict";
+import { Progress } from "./logs/logParsers";
+import { ClusterVerdict } from "./watch/verdict";
 
 /** Colours only on a TTY, and never with NO_COLOR set. */
 export function useColour(stream: NodeJS.WriteStream): boolean {

@@ -1,11 +1,7 @@
-/** The flags every verb shares (--project, --stack, --cluster) and the cluster they select. */
+/** The flags every verb shares (--owner, --project, --stack, --cluster); sources/open.ts finds the cluster they select. */
 import { Command } from "commander";
-import Docker from "dockerode";
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterRef, findNodes, NodeContainer, resolveCluster } from "./cluster";
-import { connectDocker } from "./docker";
-import { defaultOwner } from "../components/owner";
 import { CliError } from "./errors";
 
 export interface TargetOptions {
@@ -48,27 +44,4 @@ export function checkName(value: string | undefined, flag: string): void {
     if (value !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.\-/]*$/.test(value)) {
         throw new CliError(`${flag} must be a Pulumi name (letters, digits, - _ . /), got ${JSON.stringify(value)}`);
     }
-}
-
-export interface Target {
-    docker: Docker;
-    ref: ClusterRef;
-    nodes: NodeContainer[];
-}
-
-/** Docker, the cluster the flags select (its stack said on stderr when it was guessed), and its nodes. */
-export async function openTarget(options: TargetOptions): Promise<Target> {
-    checkName(options.project, "--project");
-    checkName(options.stack, "--stack");
-    checkName(options.cluster, "--cluster");
-    const docker = await connectDocker();
-    const { ref, note } = await resolveCluster(docker, {
-        owner: options.owner ?? defaultOwner(),
-        project: options.project ?? defaultProject(),
-        cluster: options.cluster ?? DEFAULT_CLUSTER,
-        stack: options.stack,
-    });
-    if (note !== undefined) process.stderr.write(`ddpsim: ${note}\n`);
-    const nodes = await findNodes(docker, ref);
-    return { docker, ref, nodes };
 }

@@ -1,3 +1,4 @@
+import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -8,6 +9,7 @@ import { containerArgs, labelList } from "./dockerNode";
 import { claimGpus } from "./gpuClaims";
 import { contentTag, dockerHostOf, hostReading } from "./hostReading";
 import { defaultOwner } from "./owner";
+import { hostPathsOf, portableNodeIgnores, portablePreviewProblem, portableRunIdIgnores } from "./portablePreview";
 import {
     ClusterPlan,
     CONTAINER_INTERFACE,
@@ -90,9 +92,9 @@ export class DdpCluster extends pulumi.ComponentResource {
     constructor(name: string, args: DdpClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         args = args ?? {};
         const plan = DdpCluster.plan(name, args);
-        const claimProblem = claimGpus(dockerHostOf(args.dockerHost), name, plan);
-        if (claimProblem !== undefined) {
-            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [claimProblem]), [claimProblem]);
+        const problem = portablePreviewProblem() ?? claimGpus(dockerHostOf(args.dockerHost), name, plan);
+        if (problem !== undefined) {
+            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [problem]), [problem]);
         }
         super("ddpsim:index:DdpCluster", name, {}, opts);
         const spec = plan.spec;
@@ -117,12 +119,12 @@ export class DdpCluster extends pulumi.ComponentResource {
         );
         const image = this.declareCodeLayer(name, plan, this.declareImage(name, plan, args, child), child);
 
-        // One deployment of the nodes: new whenever their containers are (a config or image change, or an up after
-        // destroy), so that a verdict of an earlier run never stops this one.
+        // One deployment of the nodes: new whenever their containers are (a config, code or image change, a moved
+        // code folder, or an up after destroy), so that a verdict of an earlier run never stops this one.
         const runId = new random.RandomId(
             `${name}-run`,
-            { byteLength: 6, keepers: { nodes: planFingerprint(plan), image } },
-            { parent: this },
+            { byteLength: 6, keepers: { nodes: planFingerprint(plan), image, hostPaths: hostPathsOf(plan) } },
+            { parent: this, ignoreChanges: portableRunIdIgnores(plan) },
         );
         const inputEnv = Object.fromEntries(
             Object.entries(args.env ?? {}).filter(([, v]) => typeof v !== "string"),
@@ -143,7 +145,11 @@ export class DdpCluster extends pulumi.ComponentResource {
                         runId: runId.hex,
                         inputEnv,
                     }),
-                    { ...child, dependsOn: master === undefined ? [checkpoints] : [master] },
+                    {
+                        ...child,
+                        dependsOn: master === undefined ? [checkpoints] : [master],
+                        ignoreChanges: portableNodeIgnores(plan, node),
+                    },
                 ),
             );
         }
@@ -223,16 +229,21 @@ export class DdpCluster extends pulumi.ComponentResource {
             case "registry":
                 return new docker.RemoteImage(`${name}-image`, { name: checkedName, keepLocally: true }, child).imageId;
             case "build": {
+                // Built on the Docker host by the provider (the same RemoteImage build the code layer uses), tagged
+                // with a hash of the build context; the context goes by its path relative to the program's folder
+                // where it lies inside it, so that two checkouts declare the same image.
                 const tag = contentTag(spec.imageContext, plan.namePrefix);
-                return new docker.Image(
+                const relative = path.relative(process.cwd(), spec.imageContext);
+                const context = !relative.startsWith("..") && !path.isAbsolute(relative) ? relative || "." : spec.imageContext;
+                return new docker.RemoteImage(
                     `${name}-image`,
                     {
-                        imageName: checkedName.apply((n) => `${n}-${tag}`),
-                        build: { context: spec.imageContext, dockerfile: spec.imageDockerfile },
-                        skipPush: true,
+                        name: checkedName.apply((n) => `${n}-${tag}`),
+                        build: { context, dockerfile: spec.imageDockerfile },
+                        keepLocally: true,
                     },
                     child,
-                ).imageName;
+                ).name;
             }
             case "local":
                 // By id: a rebuilt image (a new id under the same name) replaces the nodes on the next `pulumi up`.

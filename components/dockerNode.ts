@@ -17,6 +17,14 @@ export function labelList(labels: Record<string, string>): { label: string; valu
     return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }
 
+/**
+ * A node container's labels: the plan's, and for a local image (which goes by its id, known only to the Docker host)
+ * the image's name, which a portable preview compares instead (components/portablePreview.ts).
+ */
+export function containerLabels(plan: ClusterPlan, node: NodePlan): Record<string, string> {
+    return { ...node.labels, ...(plan.spec.imageMode === "local" ? { "ddpsim.image": plan.spec.image } : {}) };
+}
+
 /** `NAME=value` lines, in the plan's order; Input values (secrets stay secret) and the run id at deploy time. */
 function envLines(plan: ClusterPlan, node: NodePlan, inputs: NodeInputs): pulumi.Output<string[]> {
     const names = Object.keys(inputs.inputEnv);
@@ -50,7 +58,7 @@ export function containerArgs(plan: ClusterPlan, node: NodePlan, inputs: NodeInp
         stopSignal: "SIGTERM",
         stopTimeout: spec.stopGraceSeconds,
         destroyGraceSeconds: spec.stopGraceSeconds,
-        labels: labelList(node.labels),
+        labels: labelList(containerLabels(plan, node)),
         capabilities: {
             ...(node.capabilities.adds.length > 0 ? { adds: node.capabilities.adds } : {}),
             drops: node.capabilities.drops,

@@ -3,6 +3,7 @@ export * from "./plan";
 export * from "./configError";
 export { defaultOwner } from "./owner";
 export { hostReading, dockerHostOf } from "./hostReading";
+export { isPortablePreview, PORTABLE_PREVIEW_VARIABLE, portablePreviewProblem } from "./portablePreview";
 export { resetGpuClaims } from "./gpuClaims";
 export * from "./ddpKubernetesJob";
 export { DEFAULT_TARGET, readTarget, Target, targetProblems, TARGETS } from "./targets/targetKeys";

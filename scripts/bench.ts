@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { INTERCONNECT_PRESET_NAMES, LinkSpec } from "../components/plan";
-import { findOnPath, PULUMI_MISSING } from "../cli/stackDriver";
+import { findOnPath, PULUMI_MISSING } from "../cli/stack/stackDriver";
 import { benchProfile, BENCH_ITERS, BENCH_SIZES, cpuImage, ProfileResult, resultTable } from "./benchCluster";
 import { engineDriver } from "./engineDriver";
 

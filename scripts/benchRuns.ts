@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { readLogs } from "../cli/logSource";
+import { readLogs } from "../cli/sources/docker/logs";
 
 const run = promisify(execFile);
 const docker = new Docker();

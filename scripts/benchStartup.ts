@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { configFileText, findOnPath, PULUMI_MISSING } from "../cli/stackDriver";
+import { configFileText, findOnPath, PULUMI_MISSING } from "../cli/stack/stackDriver";
 import { ClusterPlan } from "../components/plan";
 import { benchStack, cpuImage, cpuStackConfig, metricsOf } from "./benchRuns";
 import { planStack, readStackFiles } from "./compose";
@@ -123,13 +123,11 @@ async function throughDdpsim(driver: EngineDriver, image: string, round: number)
         const returned = Date.now();
         if (!up.ok) throw new Error(`pulumi up failed: ${up.error}`);
         const step = await firstStep(up.outputs.checkpointVolumeName, t0 + FIRST_STEP_TIMEOUT_MS);
-        const program = driver.driverOf(stack)?.lastProgram;
         return {
             way: "ddpsim",
             round,
             openS,
             upS,
-            ...(program !== undefined ? { programStartS: (program.startedMs - t0) / 1000, programLoadedS: (program.loadedMs - t0) / 1000 } : {}),
             ...(await dockerTimes(t0, up.outputs.networkName, up.outputs.containerNames)),
             returnedS: (returned - t0) / 1000,
             firstStepS: (step - t0) / 1000,

@@ -1,5 +1,5 @@
 /**
- * The benches' clusters through the real Pulumi engine: the same driver as `ddpsim run` (cli/stackDriver.ts: the
+ * The benches' clusters through the real Pulumi engine: the same driver as `ddpsim run` (cli/stack/stackDriver.ts: the
  * Automation API and the Pulumi CLI on PATH), on this repository's project, with the bench's own state in a
  * temporary file backend (empty passphrase) so that its throw-away stacks never reach the user's backend.
  */
@@ -7,7 +7,7 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { StackDriver } from "../cli/stackDriver";
+import { StackDriver } from "../cli/stack/stackDriver";
 import { ClusterDriver, DriverUp } from "./benchRuns";
 
 const REPO_ROOT = path.resolve(__dirname, "..");

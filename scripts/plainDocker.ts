@@ -6,6 +6,7 @@
  * baseline (scripts/benchStartup.ts): the same containers without Pulumi.
  */
 import { ClusterPlan, NodePlan } from "../components/plan";
+import { containerLabels } from "../components/dockerNode";
 
 /** `--label k=v` for each label. */
 function labelArgs(labels: Record<string, string>): string[] {
@@ -48,7 +49,7 @@ export function dockerRunArgs(
         "--restart", spec.restartRetries > 0 ? `on-failure:${spec.restartRetries}` : "no",
         "--stop-signal", "SIGTERM",
         "--stop-timeout", String(spec.stopGraceSeconds),
-        ...labelArgs(node.labels),
+        ...labelArgs(containerLabels(plan, node)),
         ...node.capabilities.drops.flatMap((c) => ["--cap-drop", c]),
         ...node.capabilities.adds.flatMap((c) => ["--cap-add", c]),
         ...node.securityOpts.flatMap((o) => ["--security-opt", o]),

@@ -5,8 +5,8 @@
  * failures per node; then restarts per node and whether the final parameters equal an undisturbed run's.
  */
 import { FaultKind } from "../faults/records";
-import { LogLine, timeMs } from "../logLine";
-import { parseProgress, stripRankPrefix } from "../logParsers";
+import { LogLine, timeMs } from "../logs/logLine";
+import { parseProgress, stripRankPrefix } from "../logs/logParsers";
 import { MetricsLine } from "./metrics";
 
 /** One fault as the chaos run made it. */

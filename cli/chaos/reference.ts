@@ -8,9 +8,9 @@ import Docker from "dockerode";
 import { CONTAINER_PATHS } from "../../components/plan/defaults";
 import { LABEL_PREFIX } from "../../components/plan/plan";
 import { CliError } from "../errors";
-import { demuxAll } from "../demux";
-import { parseResult } from "../logParsers";
-import { envOf } from "../faults/inject";
+import { demuxAll } from "../sources/docker/demux";
+import { parseResult } from "../logs/logParsers";
+import { envOf } from "../sources/docker/faults/inject";
 import { Reference } from "./analysis";
 
 const CHECKSUM = /^[0-9a-f]{15}$/;

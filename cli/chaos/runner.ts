@@ -4,20 +4,18 @@
  * behind (logs, metrics.jsonl, restart counts, the result) and analyses it.
  */
 import Docker from "dockerode";
-import { ClusterTracker } from "../snapshot";
-import { ClusterRef, NodeContainer } from "../cluster";
+import { ClusterTracker } from "../watch/snapshot";
 import { CliError } from "../errors";
 import { verdictText } from "../format";
-import { healAll } from "../faults/heal";
-import { faultProblem, inject, who } from "../faults/inject";
-import { specText } from "../faults/kinds";
+import { specText, who } from "../faults/kinds";
 import { FaultRecord, FaultStore } from "../faults/records";
-import { LogLine, mergeByTime, timeMs } from "../logLine";
-import { parseProgress, stripRankPrefix } from "../logParsers";
-import { readLogs } from "../logSource";
-import { selectNodes } from "../nodeSelect";
+import { LogLine, mergeByTime, timeMs } from "../logs/logLine";
+import { parseProgress, stripRankPrefix } from "../logs/logParsers";
+import { DockerSource } from "../sources/docker/source";
+import { selectNodes } from "../sources/nodeSelect";
+import { ClusterNode, FaultHooks } from "../sources/source";
 import { sleep } from "../signals";
-import { watchCluster } from "../watch";
+import { watchCluster } from "../watch/watch";
 import { analyse, FaultEvent, NodeRestarts, Reference } from "./analysis";
 import { checkpointDirOf, MetricsLine, readMetrics } from "./metrics";
 import { ChaosReport, timelineOf } from "./report";
@@ -43,24 +41,24 @@ export interface ChaosRun {
 
 interface Planned {
     fault: ScheduledFault;
-    node: NodeContainer;
+    node: ClusterNode;
     event: FaultEvent;
     record?: FaultRecord;
     dueEndMs?: number;
 }
 
 /** Checks every fault against the cluster; one CliError naming the fault, and nothing done, when one cannot be made. */
-export async function planFaults(docker: Docker, ref: ClusterRef, nodes: NodeContainer[], scenario: Scenario, store: FaultStore): Promise<Planned[]> {
+export async function planFaults(faults: FaultHooks, nodes: ClusterNode[], scenario: Scenario, store: FaultStore): Promise<Planned[]> {
     const planned: Planned[] = [];
     for (const fault of scenario.faults) {
         const where = `fault ${fault.index} (${fault.spec.kind} on node ${fault.node})`;
-        let node: NodeContainer;
+        let node: ClusterNode;
         try {
             [node] = selectNodes(nodes, [fault.node]);
         } catch (err) {
             throw new CliError(`${where}: ${(err as Error).message.replace(/^--node /, "node ")}`);
         }
-        const problem = await faultProblem(docker, ref, node, fault.spec, store.list());
+        const problem = await faults.problem(node, fault.spec, store.list());
         if (problem !== undefined) throw new CliError(`${where}: ${problem}`);
         const trigger = fault.atSeconds !== undefined ? `at ${fault.atSeconds}s` : `step ${fault.atStep}`;
         planned.push({ fault, node, event: { index: fault.index, kind: fault.spec.kind, node: node.node, rank: node.rank, trigger } });
@@ -94,14 +92,15 @@ async function countStarts(docker: Docker, ids: string[]): Promise<{ counts: Map
 }
 
 /** When the cluster's containers were created: metrics lines before it belong to an earlier deployment. */
-async function createdMs(docker: Docker, nodes: NodeContainer[]): Promise<number> {
+async function createdMs(docker: Docker, nodes: ClusterNode[]): Promise<number> {
     const times = await Promise.all(nodes.map(async (n) => Date.parse((await docker.getContainer(n.id).inspect()).Created)));
     return Math.min(...times);
 }
 
-export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeContainer[], scenario: Scenario, options: ChaosRunOptions): Promise<ChaosRun> {
+export async function runChaos(source: DockerSource, nodes: ClusterNode[], scenario: Scenario, options: ChaosRunOptions): Promise<ChaosRun> {
+    const { docker, ref, faults } = source;
     const store = FaultStore.of(ref);
-    const planned = await planFaults(docker, ref, nodes, scenario, store);
+    const planned = await planFaults(faults, nodes, scenario, store);
     const ids = nodes.map((n) => n.id);
     const dir = checkpointDirOf(await docker.getContainer(nodes[0].id).inspect());
     const since = await createdMs(docker, nodes);
@@ -113,7 +112,7 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
     const say = (text: string) => options.say(`+${elapsed()}s ${text}`);
     const pollMs = options.pollMs ?? 500;
     const needsSteps = planned.some((p) => p.fault.atStep !== undefined);
-    const tracker = new ClusterTracker(docker, ref, nodes, 3600);
+    const tracker = new ClusterTracker(source, nodes, 3600);
 
     const currentStep = async (): Promise<number> => {
         const metrics = (await readMetrics(docker, ids, dir)).filter((m) => m.time * 1000 >= since);
@@ -123,7 +122,7 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
     };
 
     const heal = async (p: Planned) => {
-        const { healed, failed } = await healAll(docker, store, [p.record!]);
+        const { healed, failed } = await faults.heal(store, [p.record!]);
         p.event.endMs = Date.now();
         for (const h of healed) {
             p.event.healed = h.what;
@@ -150,7 +149,7 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
                 if (!due) continue;
                 pending.splice(pending.indexOf(p), 1);
                 try {
-                    const injected = await inject(docker, ref, p.node, p.fault.spec, store);
+                    const injected = await faults.inject(p.node, p.fault.spec, store);
                     p.event.startMs = injected.atMs;
                     p.event.what = injected.what;
                     if (injected.record !== undefined) {
@@ -192,7 +191,7 @@ export async function runChaos(docker: Docker, ref: ClusterRef, nodes: NodeConta
 
     const endMs = Date.now();
     const snap = await tracker.snapshot(); // the tracker reads only the lines written since its last snapshot
-    const perNode: LogLine[][] = await Promise.all(snap.nodes.map((n) => readLogs(docker, n)));
+    const perNode: LogLine[][] = await Promise.all(snap.nodes.map((n) => source.readLogs(n)));
     const logs = mergeByTime(perNode).filter((l) => timeMs(l) >= since);
     const metrics: MetricsLine[] = (await readMetrics(docker, ids, dir)).filter((m) => m.time * 1000 >= since);
     starts.stop();

@@ -1,5 +1,2 @@
 export * from "./records";
 export * from "./kinds";
-export * from "./dockerOps";
-export * from "./inject";
-export * from "./heal";

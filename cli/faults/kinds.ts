@@ -81,6 +81,11 @@ export function checkFaultSpec(kindText: string, raw: RawFaultOptions, where = "
     return spec;
 }
 
+/** `ddp-node-1 (rank 1)`: a node in fault messages. */
+export function who(node: { node: string; rank: number }): string {
+    return `${node.node} (rank ${node.rank})`;
+}
+
 /** `hang`, `slow (0.2 CPUs)`, `degrade (100 Mbit/s)`. */
 export function specText(spec: FaultSpec): string {
     if (spec.kind === "slow") return `slow (${spec.cpus} CPUs)`;

@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ClusterRef } from "../cluster";
+import { ClusterRef } from "../sources/source";
 import { CliError } from "../errors";
 
 export const FAULT_KINDS = ["crash", "lose", "hang", "partition", "slow", "degrade"] as const;
@@ -38,6 +38,24 @@ export interface FaultRecord {
     /** What was done, in words (shown by status). */
     what: string;
     undo: UndoInfo;
+}
+
+/** A fault made: `inject`'s answer. */
+export interface Injected {
+    /** When the fault took effect, ms since the epoch. */
+    atMs: number;
+    /** What was done, in words. */
+    what: string;
+    /** The record heal needs (every kind but crash, which needs no undo). */
+    record?: FaultRecord;
+}
+
+/** A fault undone: `heal`'s answer for one record. */
+export interface Healed {
+    record: FaultRecord;
+    atMs: number;
+    /** What was done, in words. */
+    what: string;
 }
 
 /** Where this user's fault records live. */

@@ -12,8 +12,10 @@ import { runChaos } from "../chaos/runner";
 import { parseScenario } from "../chaos/scenario";
 import { parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
-import { addTargetOptions, openTarget, TargetOptions } from "../options";
+import { addTargetOptions, TargetOptions } from "../options";
 import { untilSignal } from "../signals";
+import { DockerSource } from "../sources/docker/source";
+import { openTarget } from "../sources/open";
 
 interface ChaosOptions extends TargetOptions {
     out?: string;
@@ -36,11 +38,14 @@ async function chaos(file: string, options: ChaosOptions): Promise<number> {
     const scenario = parseScenario(text, file);
     const timeoutSeconds = parseDuration(options.timeout, "--timeout");
     let reference: Reference | undefined = options.reference !== undefined && options.reference !== "run" ? parseReference(options.reference) : undefined;
-    const { docker, ref, nodes } = await openTarget(options);
+    const { source, ref, nodes } = await openTarget(options);
+    // Chaos reads what the nodes left behind (metrics.jsonl, start events) and draws with the image: Docker only, for now.
+    if (!(source instanceof DockerSource)) throw new CliError(`chaos needs a cluster on Docker; stack ${ref.stack} is not`);
+    const docker = source.docker;
     const out = path.resolve(options.out ?? defaultOut(ref.stack, Date.now()));
     const say = (line: string) => process.stdout.write(`${line}\n`);
     return untilSignal(async (signal) => {
-        const run = await runChaos(docker, ref, nodes, scenario, { scenarioName: file, timeoutSeconds, say, signal, ...(reference ? { reference } : {}) });
+        const run = await runChaos(source, nodes, scenario, { scenarioName: file, timeoutSeconds, say, signal, ...(reference ? { reference } : {}) });
         if (options.reference === "run" && run.end === "done" && !signal.aborted) {
             try {
                 reference = await runReference(docker, nodes[0].id, say, signal);

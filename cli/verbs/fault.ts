@@ -1,14 +1,14 @@
-/** `ddpsim fault <kind> --node N [--for D]`: one fault, made real with Docker, recorded for `heal` and `status`. */
+/** `ddpsim fault <kind> --node N [--for D]`: one fault, made real by the cluster's source, recorded for `heal` and `status`. */
 import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
-import { checkFaultSpec, KIND_SUMMARY, RawFaultOptions, specText } from "../faults/kinds";
-import { healAll } from "../faults/heal";
-import { inject, who } from "../faults/inject";
+import { checkFaultSpec, KIND_SUMMARY, RawFaultOptions, specText, who } from "../faults/kinds";
 import { FAULT_KINDS, FaultStore } from "../faults/records";
-import { selectNodes } from "../nodeSelect";
-import { addTargetOptions, DEFAULT_CLUSTER, openTarget, TargetOptions } from "../options";
+import { selectNodes } from "../sources/nodeSelect";
+import { addTargetOptions, DEFAULT_CLUSTER, TargetOptions } from "../options";
 import { sleep, untilSignal } from "../signals";
+import { openTarget } from "../sources/open";
+import { faultsOf } from "../sources/source";
 
 interface FaultOptions extends TargetOptions {
     node?: string;
@@ -42,10 +42,11 @@ export function rawFaultOptions(o: FaultOptions): RawFaultOptions {
 async function fault(kindText: string, options: FaultOptions): Promise<number> {
     const spec = checkFaultSpec(kindText, rawFaultOptions(options));
     if (options.node === undefined) throw new CliError("--node is required: the node's rank or host name");
-    const { docker, ref, nodes } = await openTarget(options);
+    const { source, ref, nodes } = await openTarget(options);
+    const faults = faultsOf(source);
     const [node] = selectNodes(nodes, [options.node]);
     const store = FaultStore.of(ref);
-    const injected = await inject(docker, ref, node, spec, store);
+    const injected = await faults.inject(node, spec, store);
     process.stdout.write(`${stamp(injected.atMs)} ${specText(spec)} ${who(node)}: ${injected.what}\n`);
     if (injected.record === undefined) return EXIT.ok;
     if (spec.forSeconds === undefined) {
@@ -56,7 +57,7 @@ async function fault(kindText: string, options: FaultOptions): Promise<number> {
     process.stdout.write(`healing it after ${formatDuration(spec.forSeconds)} (--for), at ${record.until}; Ctrl-C heals it now\n`);
     return untilSignal(async (signal) => {
         await sleep(spec.forSeconds! * 1000 - (Date.now() - injected.atMs), signal);
-        const { healed, failed } = await healAll(docker, store, [record]);
+        const { healed, failed } = await faults.heal(store, [record]);
         for (const h of healed) process.stdout.write(`${stamp(h.atMs)} healed ${h.record.kind} ${who(node)}: ${h.what}\n`);
         for (const f of failed) process.stderr.write(`ddpsim: healing ${f.record.kind} on ${who(node)} failed: ${f.error}; the record stays for ddpsim heal\n`);
         return failed.length > 0 ? EXIT.error : EXIT.ok;

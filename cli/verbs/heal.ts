@@ -1,11 +1,12 @@
 /** `ddpsim heal [--node N]`: undo every active fault of the cluster (or of one node), back to the exact prior state. */
 import { Command } from "commander";
 import { EXIT } from "../errors";
-import { healAll } from "../faults/heal";
-import { who } from "../faults/inject";
+import { who } from "../faults/kinds";
 import { FaultStore } from "../faults/records";
-import { selectNodes } from "../nodeSelect";
-import { addTargetOptions, openTarget, TargetOptions } from "../options";
+import { selectNodes } from "../sources/nodeSelect";
+import { addTargetOptions, TargetOptions } from "../options";
+import { openTarget } from "../sources/open";
+import { faultsOf } from "../sources/source";
 import { stamp } from "./fault";
 
 interface HealOptions extends TargetOptions {
@@ -13,7 +14,7 @@ interface HealOptions extends TargetOptions {
 }
 
 async function heal(options: HealOptions): Promise<number> {
-    const { docker, ref, nodes } = await openTarget(options);
+    const { source, ref, nodes } = await openTarget(options);
     const store = FaultStore.of(ref);
     const wanted = options.node === undefined ? undefined : new Set(selectNodes(nodes, options.node).map((n) => n.id));
     const records = store.list().filter((r) => wanted === undefined || wanted.has(r.containerId));
@@ -21,7 +22,7 @@ async function heal(options: HealOptions): Promise<number> {
         process.stdout.write(`no active fault on stack ${ref.stack} (cluster ${ref.cluster})${wanted ? " on those nodes" : ""}: nothing to heal\n`);
         return EXIT.ok;
     }
-    const { healed, failed } = await healAll(docker, store, records);
+    const { healed, failed } = await faultsOf(source).heal(store, records);
     for (const h of healed) process.stdout.write(`${stamp(h.atMs)} healed ${h.record.kind} ${who(h.record)}: ${h.what}\n`);
     for (const f of failed) process.stderr.write(`ddpsim: healing ${f.record.kind} on ${who(f.record)} failed: ${f.error}; its record stays\n`);
     return failed.length > 0 ? EXIT.error : EXIT.ok;

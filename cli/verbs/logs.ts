@@ -1,20 +1,19 @@
 /**
- * `ddpsim logs`: every node's log merged in time order (Docker's timestamps), each line prefixed with its node.
+ * `ddpsim logs`: every node's log merged in time order (their source's timestamps), each line prefixed with its node.
  * With --follow: history first, then live lines until every node has exited for good or SIGINT/SIGTERM; the
  * streams are closed before it returns.
  */
 import { Command } from "commander";
-import Docker from "dockerode";
-import { inspectNode, NodeState } from "../cluster";
 import { parseCount, parseSince } from "../durations";
 import { EXIT } from "../errors";
 import { nodePrefix, useColour } from "../format";
-import { compareTime, LogLine, mergeByTime, sinceValue } from "../logLine";
-import { followLogs, LogRange, readLogs } from "../logSource";
-import { selectNodes } from "../nodeSelect";
-import { addTargetOptions, openTarget, TargetOptions } from "../options";
+import { compareTime, LogLine, mergeByTime } from "../logs/logLine";
+import { selectNodes } from "../sources/nodeSelect";
+import { addTargetOptions, TargetOptions } from "../options";
 import { sleep, untilSignal } from "../signals";
-import { exitedForGood } from "../verdict";
+import { openTarget } from "../sources/open";
+import { ClusterSource, LogRange, NodeState } from "../sources/source";
+import { exitedForGood } from "../watch/verdict";
 
 interface LogsOptions extends TargetOptions {
     follow?: boolean;
@@ -34,7 +33,7 @@ export function formatLine(line: LogLine, options: { timestamps: boolean; colour
 
 /** Follows one node across container restarts until it has exited for good or `signal` aborts. */
 async function followNode(
-    docker: Docker,
+    source: ClusterSource,
     node: NodeState,
     start: { after?: LogLine; range: LogRange },
     emit: (line: LogLine) => void,
@@ -43,13 +42,13 @@ async function followNode(
     let last = start.after;
     const range = start.range;
     while (!signal.aborted) {
-        await followLogs(docker, node, last === undefined ? range : { since: sinceValue(last) }, (line) => {
+        await source.followLogs(node, last === undefined ? range : { after: last }, (line) => {
             if (last !== undefined && compareTime(line, last) <= 0) return;
             last = line;
             emit(line);
         }, signal);
         if (signal.aborted) return;
-        const now = await inspectNode(docker, node).catch(() => undefined);
+        const now = await source.state(node).catch(() => undefined);
         if (now === undefined || exitedForGood(now)) return;
         await sleep(250, signal);
     }
@@ -58,13 +57,13 @@ async function followNode(
 async function logs(options: LogsOptions): Promise<number> {
     const tail = options.tail === undefined ? undefined : parseCount(options.tail, "--tail");
     const since = options.since === undefined ? undefined : parseSince(options.since, Date.now());
-    const { docker, nodes: all } = await openTarget(options);
+    const { source, nodes: all } = await openTarget(options);
     const nodes = selectNodes(all, options.node);
     const format = { timestamps: options.timestamps === true, colour: useColour(process.stdout) };
     const write = (line: LogLine) => process.stdout.write(formatLine(line, format));
 
-    const states = await Promise.all(nodes.map((n) => inspectNode(docker, n)));
-    const history = await Promise.all(states.map((n) => readLogs(docker, n, { tail, since })));
+    const states = await Promise.all(nodes.map((n) => source.state(n)));
+    const history = await Promise.all(states.map((n) => source.readLogs(n, { tail, since })));
     mergeByTime(history).forEach(write);
     if (options.follow !== true) return EXIT.ok;
 
@@ -82,7 +81,7 @@ async function logs(options: LogsOptions): Promise<number> {
                     const seen = history[i];
                     // Nothing shown yet: everything from now on is new, except with --tail 0 (no history at all).
                     const range: LogRange = tail === 0 ? { tail: 0, since } : { since };
-                    return followNode(docker, node, { after: seen[seen.length - 1], range }, (l) => buffer.push(l), signal);
+                    return followNode(source, node, { after: seen[seen.length - 1], range }, (l) => buffer.push(l), signal);
                 }),
             );
         } finally {

@@ -1,13 +1,13 @@
 /**
- * `ddpsim run`, for CI: up, wait, verdict, teardown, exit with the verdict. The work is in ../runStack.ts; the
- * Automation API driver in ../stackDriver.ts.
+ * `ddpsim run`, for CI: up, wait, verdict, teardown, exit with the verdict. The work is in ../stack/runStack.ts; the
+ * Automation API driver in ../stack/stackDriver.ts.
  */
 import { Command } from "commander";
 import * as path from "path";
 import { parseDuration } from "../durations";
 import { CliError } from "../errors";
 import { checkName, DEFAULT_STALL_AFTER } from "../options";
-import { parseConfigPair, runStack } from "../runStack";
+import { parseConfigPair, runStack } from "../stack/runStack";
 
 interface RunOptions {
     stack?: string;

@@ -3,8 +3,9 @@ import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { progressText, resultText, table, verdictText } from "../format";
-import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
-import { ClusterSnapshot, ClusterTracker, NodeReport } from "../snapshot";
+import { addTargetOptions, DEFAULT_STALL_AFTER, TargetOptions } from "../options";
+import { openTarget } from "../sources/open";
+import { ClusterSnapshot, ClusterTracker, NodeReport } from "../watch/snapshot";
 import { FaultRecord, FaultStore } from "../faults/records";
 
 interface StatusOptions extends TargetOptions {
@@ -95,8 +96,8 @@ async function status(options: StatusOptions): Promise<number> {
         throw new CliError(`-o/--output must be table or json, got ${JSON.stringify(options.output)}`);
     }
     const stallAfter = parseDuration(options.stallAfter, "--stall-after");
-    const { docker, ref, nodes } = await openTarget(options);
-    const snap = await new ClusterTracker(docker, ref, nodes, stallAfter).snapshot();
+    const { source, ref, nodes } = await openTarget(options);
+    const snap = await new ClusterTracker(source, nodes, stallAfter).snapshot();
     const ids = new Set(nodes.map((n) => n.id));
     const faults = FaultStore.of(ref).list().filter((f) => ids.has(f.containerId));
     const text = options.output === "json" ? JSON.stringify(statusJson(snap, faults), null, 2) : statusTable(snap, faults);

@@ -6,11 +6,12 @@ import { Command } from "commander";
 import { formatDuration, parseDuration } from "../durations";
 import { EXIT } from "../errors";
 import { verdictText } from "../format";
-import { watchWithLiveLine } from "../liveWatch";
-import { addTargetOptions, DEFAULT_STALL_AFTER, openTarget, TargetOptions } from "../options";
-import { report } from "../report";
+import { watchWithLiveLine } from "../watch/liveWatch";
+import { addTargetOptions, DEFAULT_STALL_AFTER, TargetOptions } from "../options";
+import { report } from "../watch/report";
 import { untilSignal } from "../signals";
-import { ClusterTracker } from "../snapshot";
+import { openTarget } from "../sources/open";
+import { ClusterTracker } from "../watch/snapshot";
 
 interface WaitOptions extends TargetOptions {
     timeout?: string;
@@ -21,12 +22,12 @@ async function wait(options: WaitOptions): Promise<number> {
     const timeoutS = options.timeout === undefined ? undefined : parseDuration(options.timeout, "--timeout");
     const stallAfter = parseDuration(options.stallAfter, "--stall-after");
     const target = await openTarget(options);
-    const tracker = new ClusterTracker(target.docker, target.ref, target.nodes, stallAfter);
+    const tracker = new ClusterTracker(target.source, target.nodes, stallAfter);
     return untilSignal(async (signal) => {
         const result = await watchWithLiveLine(tracker, timeoutS, signal);
         switch (result.end) {
             case "done":
-                return report(target.docker, result.snap);
+                return report(target.source, result.snap);
             case "timeout":
                 process.stderr.write(
                     `ddpsim: timed out after ${formatDuration(timeoutS ?? 0)} waiting for stack ${target.ref.stack}; ` +

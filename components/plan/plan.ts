@@ -163,6 +163,9 @@ export function planCluster(
                 [`${LABEL_PREFIX}.node`]: hostname,
                 [`${LABEL_PREFIX}.nodes`]: String(spec.nodes),
                 [`${LABEL_PREFIX}.gpus`]: gpuIds.join(","),
+                // The content of a bind-mounted code folder: a code change is a new run, and what a portable
+                // preview compares instead of the folder's host path (components/portablePreview.ts).
+                ...(spec.codeHash !== undefined ? { [`${LABEL_PREFIX}.code`]: spec.codeHash } : {}),
                 ...(spec.minNodes < spec.nodes ? { [`${LABEL_PREFIX}.minNodes`]: String(spec.minNodes) } : {}),
             },
         };
@@ -184,12 +187,17 @@ export function planCluster(
     };
 }
 
-/** A short digest of everything the nodes are; it changes exactly when their containers would change. */
+/**
+ * A short digest of everything the nodes are but the host paths behind their bind mounts (which differ from checkout
+ * to checkout; the nodes' labels carry the code's content hash instead): it changes exactly when their containers
+ * would change for another reason than a moved folder.
+ */
 export function planFingerprint(plan: ClusterPlan): string {
     // FNV-1a over the JSON: a change detector, not a security measure. The container policy that is not per node
     // (shm, restarts, grace, healthcheck) is part of it too; resource options (retainCheckpoints) are not.
     const { shmSizeMb, restartRetries, stopGraceSeconds } = plan.spec;
-    const text = JSON.stringify([plan.nodes, shmSizeMb, restartRetries, stopGraceSeconds, plan.masterHealthcheck]);
+    const nodes = plan.nodes.map((n) => ({ ...n, mounts: n.mounts.map((m) => (m.type === "bind" ? { ...m, source: "" } : m)) }));
+    const text = JSON.stringify([nodes, shmSizeMb, restartRetries, stopGraceSeconds, plan.masterHealthcheck]);
     let hash = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) {
         hash ^= text.charCodeAt(i);

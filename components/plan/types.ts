@@ -29,6 +29,8 @@ export interface ClusterSpec {
     codeDir: string;
     /** "mount": codeDir bind-mounted (edit and rerun); "image": copied into an image layer tagged by its content. */
     codeMode: CodeMode;
+    /** codeMode "mount": a hash of codeDir's content, carried by the nodes so that a code change is a new run. */
+    codeHash?: string;
     /** The script torchrun starts, relative to /code (or absolute inside the image). */
     script: string;
     /** A module torchrun starts as `python -m module` instead of `script`. */

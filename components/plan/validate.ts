@@ -33,6 +33,8 @@ export interface ResolveOptions {
      * Without it, images are referenced by name.
      */
     localImage?: (name: string) => { ok: true; id: string } | { ok: false; reason: string } | undefined;
+    /** A content hash of the code folder (codeMode "mount"), so that a code change is a change the nodes show. */
+    codeHash?: (absoluteDir: string) => string;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -343,6 +345,8 @@ export function resolveClusterSpec(
     if (read.errors.length > 0) return { ok: false, errors: read.errors };
 
     const absolute = (dir: string) => path.resolve(baseDir, dir);
+    const codePath = codeDir === undefined ? packageTrainingDir() : absolute(codeDir);
+    const codeHash = codeMode === "mount" ? options.codeHash?.(codePath) : undefined;
     return {
         ok: true,
         spec: {
@@ -356,7 +360,8 @@ export function resolveClusterSpec(
             imageMode,
             imageContext: imageContext === undefined ? packageTrainingDir() : absolute(imageContext),
             imageDockerfile,
-            codeDir: codeDir === undefined ? packageTrainingDir() : absolute(codeDir),
+            codeDir: codePath,
+            ...(codeHash !== undefined ? { codeHash } : {}),
             codeMode,
             script,
             module,

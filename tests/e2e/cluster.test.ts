@@ -2,10 +2,12 @@ import * as assert from "assert";
 import { execFile } from "child_process";
 import { promisify } from "util";
 import { ensureCpuImage } from "../support/cpuImage";
-import { docker, stackObjects } from "../support/dockerHarness";
+import { eventsOf } from "../support/dockerEvents";
+import { docker, stackObjects } from "../support/dockerObjects";
 import {
     cleanUp,
     crashContainer,
+    destroyStack,
     logsOf,
     metricsOf,
     resultOf,
@@ -17,7 +19,8 @@ import {
     waitForExit,
     waitForStep,
 } from "../support/clusterRuns";
-import { destroy, PROJECT, REPO_ROOT } from "../support/stackRunner";
+import { PROJECT } from "../support/realStack";
+import { REPO_ROOT } from "../support/stackFiles";
 
 const run = promisify(execFile);
 
@@ -27,7 +30,7 @@ const TRAIN_ARGS = ["--steps", String(STEPS), "--checkpoint-every", "5", "--log-
 /** The same run, slowed down so that a node can be crashed mid-way. Sleeping changes no arithmetic. */
 const SLOW_ARGS = [...TRAIN_ARGS, "--step-sleep", "0.3"];
 
-describe("the stack on a real Docker engine (CPU image)", function () {
+describe("the stack through pulumi up on a real Docker engine (CPU image)", function () {
     this.timeout(600_000);
     let image: string;
     const stacks: string[] = [];
@@ -124,13 +127,19 @@ describe("the stack on a real Docker engine (CPU image)", function () {
         const firstResult = await finishedRun(first.outputs, 2);
         assert.strictEqual(firstResult.final_step, STEPS);
 
-        // pulumi destroy's order (docs/real-engine.md): the worker, then the master, then the network; the volume is
-        // only forgotten (retainOnDelete).
-        const ran = await destroy(stack);
-        const dockerSteps = ran
-            .map((chain) => chain.filter((e) => e.type.startsWith("docker:")).map((e) => (e.retainOnDelete ? `${e.name} [retain]` : e.name)))
-            .filter((chain) => chain.length > 0);
-        assert.deepStrictEqual(dockerSteps, [["ddp-node-1"], ["ddp-node-0"], ["ddp-network"], ["ddp-checkpoints [retain]"]]);
+        // pulumi destroy's order, as Docker saw it: the worker stopped and removed, then the master, then the
+        // network; the volume is only forgotten (retainOnDelete).
+        const [master, worker] = first.outputs.containerNames;
+        const network = first.outputs.networkName;
+        const volume = first.outputs.checkpointVolumeName;
+        const since = Date.now();
+        await destroyStack(stack);
+        const events = await eventsOf([master, worker, network, volume], since, Date.now());
+        const at = (name: string, action: string) => events.find((e) => e.name === name && e.action === action)?.time;
+        const order = [at(worker, "kill"), at(worker, "destroy"), at(master, "kill"), at(master, "destroy"), at(network, "destroy")];
+        assert.ok(order.every((t) => t !== undefined), JSON.stringify(events));
+        assert.deepStrictEqual([...order].sort((a, b) => a! - b!), order, `destroy order: ${JSON.stringify(events)}`);
+        assert.ok(!events.some((e) => e.name === volume && e.action === "destroy"), "the volume stays");
         const left = await stackObjects(PROJECT, stack);
         assert.deepStrictEqual(left.containers, []);
         assert.deepStrictEqual(left.networks, []);
@@ -231,7 +240,7 @@ describe("the stack on a real Docker engine (CPU image)", function () {
         const [master] = up.outputs.containerNames;
         await waitForStep(volume, 5);
         const started = Date.now();
-        await destroy(stack); // stops every node with its destroyGraceSeconds (75), as pulumi destroy does
+        await destroyStack(stack); // stops every node with its destroyGraceSeconds (75)
         const seconds = (Date.now() - started) / 1000;
         console.log(`      figure: destroy took ${seconds.toFixed(1)} s with a 40 s checkpoint write`);
         const stopped = (await volumeFiles(volume)).filter((f) => /^ckpt-step\d+\.pt$/.test(f));

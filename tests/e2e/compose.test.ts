@@ -14,7 +14,7 @@ import { defaultOwner, identityTag } from "../../components";
 /** The stack's Compose names: project, stack, cluster and a hash of the owner, as the component names them. */
 const prefixOf = (stack: string) => `ddpsim-${stack}-ddp-${identityTag(defaultOwner(), "ddpsim", stack, "ddp")}`;
 import { parse } from "yaml";
-import { docker, stackObjects } from "../support/dockerHarness";
+import { docker, stackObjects } from "../support/dockerObjects";
 import {
     cleanUp,
     logsOf,
@@ -25,7 +25,8 @@ import {
     upStack,
     waitForExit,
 } from "../support/clusterRuns";
-import { destroy, PROJECT, REPO_ROOT } from "../support/stackRunner";
+import { destroyStack, PROJECT } from "../support/realStack";
+import { REPO_ROOT } from "../support/stackFiles";
 
 const run = promisify(execFile);
 const TRAIN_ARGS = ["--steps", "20", "--checkpoint-every", "5", "--log-every", "10"];
@@ -57,7 +58,7 @@ describe("the Compose export run by docker-compose (CPU image)", function () {
 
     after(async () => {
         if (fs.existsSync(file)) await compose("down", "-v", "--remove-orphans", "-t", "1").catch(() => undefined);
-        await destroy(pulumiStack).catch(() => undefined);
+        await destroyStack(pulumiStack).catch(() => undefined);
         await cleanUp([stack, pulumiStack]);
         fs.rmSync(tmp, { recursive: true, force: true });
     });

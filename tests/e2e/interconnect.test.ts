@@ -12,11 +12,10 @@ import { cleanUp, upStack } from "../support/clusterRuns";
 
 const run = promisify(execFile);
 
-/** The bench's clusters through the tests' stand-in (mock runtime, resources applied to Docker); `npm run bench` uses the real engine. */
-const standIn: ClusterDriver = {
+/** The bench's clusters through `pulumi up` (tests/support/realStack.ts); `npm run bench` drives the same engine as `ddpsim run`. */
+const pulumiUp: ClusterDriver = {
     async up(stack, config, timeoutMs) {
-        const text = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-        const up = await upStack(stack, text, timeoutMs);
+        const up = await upStack(stack, config, timeoutMs);
         return { ok: up.ok, outputs: up.outputs, error: up.stderr };
     },
     remove: (stack) => cleanUp([stack]),
@@ -54,7 +53,7 @@ describe("interconnect profiles on a real Docker engine (CPU image)", function (
         ["1gbe", 1000],
     ] as const) {
         it(`${profile}: 2 nodes measure an all-reduce bus bandwidth within 20% of ${mbit} Mbit/s`, async () => {
-            const result = await benchProfile(image, profile, {}, { driver: standIn, sizes: SIZES, iters: 5, train: false, timeoutMs: 120_000 });
+            const result = await benchProfile(image, profile, {}, { driver: pulumiUp, sizes: SIZES, iters: 5, train: false, timeoutMs: 120_000 });
             assert.strictEqual(result.failure, undefined, result.failure);
             assert.deepStrictEqual(result.configured, { bandwidthMbit: mbit });
             const measured = result.busbwMbit!;
@@ -70,7 +69,7 @@ describe("interconnect profiles on a real Docker engine (CPU image)", function (
         const started = Date.now();
         const run = await runCluster({
             image,
-            driver: standIn,
+            driver: pulumiUp,
             label: "netem",
             config: { interconnect: "ideal", linkBandwidthMbit: 100, linkLatencyMs: 5, restartRetries: 1 },
             scriptArgs: TRAIN_ARGS,
@@ -96,7 +95,7 @@ describe("interconnect profiles on a real Docker engine (CPU image)", function (
 
     /** With netem: the latency shows in the small-message all-reduce time. */
     async function latencyProfileAddsLatency(): Promise<void> {
-        const result = await benchProfile(image, "ideal", { latencyMs: 5 }, { driver: standIn, sizes: "1K", iters: 10, train: false, timeoutMs: 120_000 });
+        const result = await benchProfile(image, "ideal", { latencyMs: 5 }, { driver: pulumiUp, sizes: "1K", iters: 10, train: false, timeoutMs: 120_000 });
         assert.strictEqual(result.failure, undefined, result.failure);
         // A 2-rank ring all-reduce sends twice, one way each time: at least 2 x 5 ms.
         assert.ok(result.smallLatencyUs! >= 10_000, `1 KiB all-reduce took ${result.smallLatencyUs} us`);

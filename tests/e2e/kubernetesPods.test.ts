@@ -18,8 +18,9 @@ import { kubernetesManifests, planForKubernetes } from "../../components/targets
 import { checkKubernetesArgs } from "../../components/targets/kubernetesSettings";
 import { logsOf, volumeDir, waitForExit } from "../support/clusterRuns";
 import { ensureCpuImage } from "../support/cpuImage";
-import { docker, purgeStack } from "../support/dockerHarness";
-import { PROJECT, REPO_ROOT } from "../support/stackRunner";
+import { docker, purgeStack } from "../support/dockerObjects";
+import { PROJECT } from "../support/realStack";
+import { REPO_ROOT } from "../support/stackFiles";
 
 const PROBE_DIR = path.join(REPO_ROOT, "tests", "fixtures", "scripts", "probe");
 

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ensureCpuImage } from "../support/cpuImage";
-import { docker, stackObjects } from "../support/dockerHarness";
+import { docker, stackObjects } from "../support/dockerObjects";
 import {
     cleanUp,
     crashContainer,
@@ -20,7 +20,8 @@ import {
     volumeFiles,
     waitForExit,
 } from "../support/clusterRuns";
-import { destroy, PROJECT, REPO_ROOT } from "../support/stackRunner";
+import { destroyStack, PROJECT } from "../support/realStack";
+import { REPO_ROOT } from "../support/stackFiles";
 import { waitFor } from "../support/wait";
 
 const SCRIPTS = path.join(REPO_ROOT, "tests", "fixtures", "scripts");
@@ -170,7 +171,7 @@ describe("your own training code on the cluster (CPU image)", function () {
         assert.ok(!(await volumeFiles(outputs.checkpointVolumeName)).includes("ckpt-step00000008.pt"), "the final step is not saved");
 
         // A new deployment on the same volume (destroy, up) refuses to resume the failed run.
-        await destroy(stack);
+        await destroyStack(stack);
         const again = await upStack(stack, stackConfig("cpu", { "ddpsim:image": image, ...settings }));
         assert.ok(again.ok, again.stderr);
         const secondNames = again.outputs.containerNames as string[];

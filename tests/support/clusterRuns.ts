@@ -1,63 +1,26 @@
 /**
- * Helpers for end-to-end tests: bring a stack up in a process of its own (stackCli.ts), wait for its nodes,
+ * Helpers for end-to-end tests: bring a stack up through the real Pulumi CLI (realStack.ts), wait for its nodes,
  * read what the training program left in the checkpoint volume, crash a node as a real failure would.
  */
-import { execFile, spawn } from "child_process";
+import { execFile } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { metricsOf as metricsOfVolume, waitForExit as waitForExitOf } from "../../scripts/benchRuns";
-import { docker, purgeStack } from "./dockerHarness";
-import { PROJECT, REPO_ROOT, statePath } from "./stackRunner";
+import { docker, purgeStack } from "./dockerObjects";
+import { PROJECT, removeStack } from "./realStack";
 import { waitFor } from "./wait";
 
 export { stackConfig } from "./stackFiles";
+export { destroyStack, upStack } from "./realStack";
+export type { UpResult } from "./realStack";
 
 const run = promisify(execFile);
 
 /** A stack name no earlier or parallel run uses. */
 export function uniqueStack(label: string): string {
     return `e2e-${label}-${crypto.randomBytes(3).toString("hex")}`;
-}
-
-export interface UpResult {
-    ok: boolean;
-    outputs: Record<string, any>;
-    stderr: string;
-    /** When `up` returned, in ms since the epoch: every container exists then. */
-    finishedAt: number;
-}
-
-/**
- * `pulumi up` in a child process (the mock runtime is global to a process). Bounded by `timeoutMs`. `program`: a
- * stack program other than the repository's index.ts.
- */
-export function upStack(stack: string, config: Record<string, string>, timeoutMs = 180_000, program?: string): Promise<UpResult> {
-    const cli = path.join(REPO_ROOT, "tests", "support", "stackCli.ts");
-    return new Promise((resolve, reject) => {
-        const child = spawn(
-            process.execPath,
-            ["-r", "ts-node/register/transpile-only", cli, "up", stack, JSON.stringify(config), ...(program !== undefined ? [program] : [])],
-            { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-        );
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        child.on("error", reject);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            const line = stdout.split("\n").find((l) => l.startsWith("DDPSIM_OUTPUTS "));
-            resolve({
-                ok: code === 0 && line !== undefined,
-                outputs: line === undefined ? {} : JSON.parse(line.slice("DDPSIM_OUTPUTS ".length)),
-                stderr,
-                finishedAt: Date.now(),
-            });
-        });
-    });
 }
 
 /** Waits until every container has stopped for good (not running, not restarting); returns exit codes. */
@@ -127,10 +90,10 @@ export async function crashContainer(containerName: string): Promise<void> {
     process.kill(pid, "SIGKILL");
 }
 
-/** Removes the stacks' Docker objects, retained volumes included; never throws. */
+/** Removes the stacks' Docker objects (retained volumes included) and the stacks themselves; never throws. */
 export async function cleanUp(stacks: string[]): Promise<void> {
     for (const stack of stacks) {
         await purgeStack(PROJECT, stack).catch(() => undefined);
-        fs.rmSync(statePath(stack), { force: true });
+        await removeStack(stack).catch(() => undefined);
     }
 }

@@ -32,8 +32,6 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
             return { ...inputs, hex: MOCK_RUN_ID };
         case "docker:index/remoteImage:RemoteImage":
             return { ...inputs, imageId: `sha256:${name}`, repoDigest: `${inputs.name}@sha256:0` };
-        case "docker:index/image:Image":
-            return { ...inputs, repoDigest: "" };
         default:
             return inputs;
     }

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { contentTag } from "../../components/hostReading";
+import { codeContentHash, contentTag } from "../../components/hostReading";
 import { DdpCluster, DdpClusterArgs, defaultOwner, identityTag, resetGpuClaims } from "../../components";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_RUN_ID, MOCK_SUFFIX, ObservedOptions, observeOptions, RegisteredResource, useMocks, valueOf } from "../support/pulumiMocks";
@@ -147,7 +147,10 @@ describe("DdpCluster", () => {
             { label: "ddpsim.node", value: "ddp-node-1" },
             { label: "ddpsim.nodes", value: "2" },
             { label: "ddpsim.gpus", value: "1" },
+            { label: "ddpsim.code", value: codeContentHash(codeDir) },
+            { label: "ddpsim.image", value: "ddpsim-cpu:latest" },
         ]);
+        assert.match(codeContentHash(codeDir), /^[0-9a-f]{16}$/);
         assert.deepStrictEqual(worker.networksAdvanced, [{ name: `${PREFIX}-net-${MOCK_SUFFIX}`, aliases: ["ddp-node-1"] }]);
         assert.deepStrictEqual(
             [worker.shmSize, worker.restart, worker.maxRetryCount, worker.destroyGraceSeconds, worker.stopSignal],
@@ -211,11 +214,12 @@ describe("DdpCluster", () => {
         assert.strictEqual(ofType(pulled.registered, CONTAINER)[0].inputs.image, "sha256:ddp-image");
 
         const built = await declare({ imageMode: "build", image: "ddpsim-train:dev", imageContext: codeDir });
-        const image = ofType(built.registered, "docker:index/image:Image");
+        const image = ofType(built.registered, "docker:index/remoteImage:RemoteImage");
         const tag = `ddpsim-train:dev-${contentTag(codeDir, PREFIX)}`;
         assert.match(tag, /^ddpsim-train:dev-[0-9a-f]{6}-[0-9a-f]{12}$/);
+        // A context outside the program's folder goes by its absolute path; inside it, by its relative one.
         assert.deepStrictEqual(
-            image.map((r) => [r.inputs.imageName, r.inputs.build, r.inputs.skipPush]),
+            image.map((r) => [r.inputs.name, r.inputs.build, r.inputs.keepLocally]),
             [[tag, { context: codeDir, dockerfile: "Dockerfile" }, true]],
         );
         assert.strictEqual(ofType(built.registered, CONTAINER)[1].inputs.image, tag);

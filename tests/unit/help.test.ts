@@ -14,7 +14,8 @@ const COMMANDS: [string, string[], RegExp][] = [
     ["scripts/setup-docker.sh", ["bash", "scripts/setup-docker.sh", "--help"], /^Makes a Docker engine available/],
     ["scripts/setup-node.sh", ["bash", "scripts/setup-node.sh", "--help"], /^Prints the folder of a supported Node.js/],
     ["scripts/pulumi-toolchain.sh", ["bash", "scripts/pulumi-toolchain.sh", "--help"], /^Builds, with the Go toolchain/],
-    ["npm run test:real", ["bash", "tests/real/run.sh", "--help"], /^The real-engine suite/],
+    ["npm run test:e2e", ["bash", "tests/e2e/run.sh", "--help"], /^The end-to-end suites/],
+    ["scripts/quickstart.sh", ["bash", "scripts/quickstart.sh", "--help"], /^From a fresh clone to a trained 2-node CPU cluster/],
     ["training/gpu_node_bench.sh", ["bash", "training/gpu_node_bench.sh", "--help"], /The GPU benchmark of the node path/],
     ["ddpsim", [process.execPath, "-r", "ts-node/register/transpile-only", "cli/main.ts", "--help"], /^Usage: ddpsim/],
 ];

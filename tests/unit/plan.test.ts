@@ -7,7 +7,9 @@ import {
     hostLabel,
     packageTrainingDir,
     planCluster,
+    planFingerprint,
     resolveClusterSpec,
+    ResolveOptions,
 } from "../../components/plan";
 import { splitNodeCommand } from "../support/nodeCommand";
 
@@ -15,7 +17,11 @@ const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
 const PREFIX = "ddpsim-dev-ddp-8eed31";
 
 function specOf(raw: Record<string, unknown>): ClusterSpec {
-    const result = resolveClusterSpec(raw, "/home/user/project");
+    return resolveOrThrow(raw);
+}
+
+function resolveOrThrow(raw: Record<string, unknown>, options: ResolveOptions = {}): ClusterSpec {
+    const result = resolveClusterSpec(raw, "/home/user/project", options);
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     return result.spec;
 }
@@ -324,6 +330,20 @@ describe("planCluster", () => {
             "ddpsim.nodes": "2",
             "ddpsim.gpus": "0",
         });
+    });
+
+    it("labels mount-mode nodes with the code's content hash when it was read", () => {
+        const read = (raw: Record<string, unknown>) =>
+            planCluster(resolveOrThrow(raw, { codeHash: () => "0123456789abcdef" }), identity).nodes[0].labels;
+        assert.strictEqual(read({})["ddpsim.code"], "0123456789abcdef");
+        assert.strictEqual(read({ codeMode: "image" })["ddpsim.code"], undefined, "the image's tag carries the code");
+    });
+
+    it("keeps bind-mount host paths out of the fingerprint (a moved checkout), and the code hash in it", () => {
+        const fingerprint = (dir: string, hash: string) =>
+            planFingerprint(planCluster(resolveOrThrow({ codeDir: dir }, { codeHash: () => hash }), identity));
+        assert.strictEqual(fingerprint("/home/ann/ddpsim/training", "aa"), fingerprint("/ci/runner/ddpsim/training", "aa"));
+        assert.notStrictEqual(fingerprint("/home/ann/ddpsim/training", "aa"), fingerprint("/home/ann/ddpsim/training", "bb"));
     });
 
     it("labels each node with its hostname, the node count and its GPU ids (comma-separated, empty on CPU)", () => {

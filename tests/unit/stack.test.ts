@@ -30,10 +30,10 @@ describe("the stack program (index.ts)", () => {
                 ["ddp-node-1", ["1"]],
             ],
         );
-        const image = registered.filter((r) => r.type === "docker:index/image:Image");
+        const image = registered.filter((r) => r.type === "docker:index/remoteImage:RemoteImage");
         assert.deepStrictEqual(
-            image.map((i) => [i.inputs.imageName, i.inputs.build.context]),
-            [[`ddpsim-train:dev-${contentTag(path.join(root, "training"), PREFIX("dev"))}`, path.join(root, "training")]],
+            image.map((i) => [i.inputs.name, i.inputs.build, i.inputs.keepLocally]),
+            [[`ddpsim-train:dev-${contentTag(path.join(root, "training"), PREFIX("dev"))}`, { context: "training", dockerfile: "Dockerfile" }, true]],
         );
         assert.strictEqual(containers[0].inputs.mounts[0].source, path.join(root, "training"));
         assert.strictEqual(outputs.masterEndpoint, "ddp-node-0:29500");

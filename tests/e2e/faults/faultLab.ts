@@ -9,9 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { analyseFault, demuxAll, FaultEvent, FaultOutcome, LogLine, mergeByTime, parseResult, readLogs } from "../../../cli";
-import { docker } from "../../support/dockerHarness";
+import { docker } from "../../support/dockerObjects";
 import { logsOf, metricsOf, resultOf, stackConfig, TrainingResult, uniqueStack, upStack, waitForExit } from "../../support/clusterRuns";
-import { REPO_ROOT } from "../../support/stackRunner";
+import { REPO_ROOT } from "../../support/stackFiles";
 import { waitFor } from "../../support/wait";
 import { CliResult, ddpsim } from "../cli/cliProcess";
 

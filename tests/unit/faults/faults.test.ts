@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { hasNetAdmin } from "../../../cli/faults/dockerOps";
+import { hasNetAdmin } from "../../../cli/sources/docker/faults/dockerOps";
 import {
     analyse,
     checkFaultSpec,

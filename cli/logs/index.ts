@@ -1,0 +1,4 @@
+export * from "./logLine";
+export * from "./logParsers";
+export * from "./errorLine";
+export * from "./logFacts";
