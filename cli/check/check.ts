@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { drawPlot } from "../chaos/report";
-import { connectDocker } from "../docker";
+import { connectDocker } from "../sources/docker/connect";
 import { CliError, EXIT } from "../errors";
 import { compareRanks } from "./agreement";
 import { diagnoseRun, SourceReader } from "./diagnose";

@@ -7,10 +7,10 @@
  */
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../../components/plan/plan";
-import { ClusterRef, NodeContainer } from "../cluster";
-import { demuxText } from "../demux";
-import { faultProblem, inject } from "../faults/inject";
 import { FaultStore } from "../faults/records";
+import { demuxText } from "../sources/docker/demux";
+import { DockerSource } from "../sources/docker/source";
+import { ClusterNode } from "../sources/source";
 
 export interface CrashMade {
     atMs: number;
@@ -18,7 +18,7 @@ export interface CrashMade {
 }
 
 /** SIGKILL from a helper container that sees the engine's processes (--pid=host), as root with CAP_KILL only. */
-async function killFromHelper(docker: Docker, node: NodeContainer): Promise<CrashMade> {
+async function killFromHelper(docker: Docker, node: ClusterNode): Promise<CrashMade> {
     const info = await docker.getContainer(node.id).inspect();
     const pid = info.State.Pid;
     const helper = await docker.createContainer({
@@ -44,11 +44,11 @@ async function killFromHelper(docker: Docker, node: NodeContainer): Promise<Cras
     }
 }
 
-export async function crashNode(docker: Docker, ref: ClusterRef, node: NodeContainer): Promise<CrashMade> {
-    const problem = await faultProblem(docker, ref, node, { kind: "crash" }, []);
+export async function crashNode(source: DockerSource, node: ClusterNode): Promise<CrashMade> {
+    const problem = await source.faults.problem(node, { kind: "crash" }, []);
     if (problem === undefined) {
-        const made = await inject(docker, ref, node, { kind: "crash" }, FaultStore.of(ref));
+        const made = await source.faults.inject(node, { kind: "crash" }, FaultStore.of(source.ref));
         return { atMs: made.atMs, what: made.what };
     }
-    return killFromHelper(docker, node);
+    return killFromHelper(source.docker, node);
 }

@@ -4,7 +4,7 @@
  * timeline (rank 0's steps over wall-clock time, each attempt placed at the step it resumed from).
  */
 import { DETECT } from "../chaos/analysis";
-import { timeMs } from "../logLine";
+import { timeMs } from "../logs/logLine";
 import { Agreement, compareRanks } from "./agreement";
 import { diagnoseRun, RunVerdict, SourceReader } from "./diagnose";
 import { nodeLogFacts } from "./nodeLog";

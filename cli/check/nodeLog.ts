@@ -4,9 +4,9 @@
  * died when it died of a signal (torchrun's report, faulthandler's dump).
  */
 import { CONTAINER_PATHS } from "../../components/plan/defaults";
-import { ErrorLineFinder } from "../errorLine";
-import { LogLine, timeMs } from "../logLine";
-import { isTorchrunLine, parseMarker, stripRankPrefix } from "../logParsers";
+import { ErrorLineFinder } from "../logs/errorLine";
+import { LogLine, timeMs } from "../logs/logLine";
+import { isTorchrunLine, parseMarker, stripRankPrefix } from "../logs/logParsers";
 import { CheckEvent } from "./types";
 
 export const CHECK_MARKER = "DDPSIM_CHECK";

@@ -6,15 +6,16 @@
  */
 import * as crypto from "crypto";
 import Docker from "dockerode";
-import { ClusterRef, findNodes, inspectNodes, LABELS, NodeContainer, NodeState } from "../cluster";
-import { compareTime, LogLine, sinceValue } from "../logLine";
-import { readLogs } from "../logSource";
+import { compareTime, LogLine } from "../logs/logLine";
+import { parseMarker } from "../logs/logParsers";
 import { sleep } from "../signals";
-import { StackDriver } from "../stackDriver";
-import { exitedForGood } from "../verdict";
+import { DockerSource } from "../sources/docker/source";
+import { LABELS } from "../sources/labels";
+import { ClusterNode, ClusterRef, NodeState } from "../sources/source";
+import { StackDriver } from "../stack/stackDriver";
+import { exitedForGood } from "../watch/verdict";
 import { crashNode } from "./crash";
 import { CHECK_MARKER } from "./nodeLog";
-import { parseMarker } from "../logParsers";
 import { CrashRecord, NodeRecord, RunKind, RunRecord } from "./types";
 
 export interface CheckContext {
@@ -43,14 +44,14 @@ export interface RunSpec {
     crash?: { node: number; holdStep: number };
 }
 
-/** New log lines of one node since the last call (Docker's `since`, then the exact time). */
+/** New log lines of one node since the last call. */
 class LineReader {
     private last: LogLine | undefined;
 
-    constructor(private readonly docker: Docker) {}
+    constructor(private readonly source: DockerSource) {}
 
-    async next(node: NodeState): Promise<LogLine[]> {
-        const lines = await readLogs(this.docker, node, this.last === undefined ? {} : { since: sinceValue(this.last) });
+    async next(node: ClusterNode): Promise<LogLine[]> {
+        const lines = await this.source.readLogs(node, this.last === undefined ? {} : { after: this.last });
         const fresh = lines.filter((l) => this.last === undefined || compareTime(l, this.last) > 0);
         if (fresh.length > 0) this.last = fresh[fresh.length - 1];
         return fresh;
@@ -70,23 +71,22 @@ interface Watched {
 }
 
 /** Polls the nodes until they have all ended, one failed and the others had their grace, the limit, or Ctrl-C. */
-async function watch(ctx: CheckContext, ref: ClusterRef, nodes: NodeContainer[], spec: RunSpec): Promise<Watched> {
+async function watch(ctx: CheckContext, source: DockerSource, nodes: ClusterNode[], spec: RunSpec): Promise<Watched> {
     const started = Date.now();
     const target = spec.crash === undefined ? undefined : nodes.find((n) => n.rank === spec.crash!.node);
-    const reader = new LineReader(ctx.docker);
+    const reader = new LineReader(source);
     let crash: CrashRecord | undefined =
         spec.crash === undefined || target === undefined
             ? undefined
             : { node: target.node, rank: target.rank, holdStep: spec.crash.holdStep, what: `it never reached step ${spec.crash.holdStep}`, made: false };
     let failedAt: number | undefined;
     for (;;) {
-        const states = await inspectNodes(ctx.docker, nodes);
+        const states: NodeState[] = await Promise.all(nodes.map((n) => source.state(n)));
         if (crash !== undefined && !crash.made && target !== undefined) {
-            const state = states.find((s) => s.id === target.id)!;
-            const held = (await reader.next(state)).some((l) => parseMarker(l.text, CHECK_MARKER)?.event === "hold");
+            const held = (await reader.next(target)).some((l) => parseMarker(l.text, CHECK_MARKER)?.event === "hold");
             if (held) {
                 try {
-                    const made = await crashNode(ctx.docker, ref, target);
+                    const made = await crashNode(source, target);
                     crash = { ...crash, made: true, atMs: made.atMs, what: made.what };
                     ctx.say(`killed ${target.node} (rank ${target.rank}) before its step ${crash.holdStep}: ${made.what}`);
                 } catch (err) {
@@ -106,10 +106,12 @@ async function watch(ctx: CheckContext, ref: ClusterRef, nodes: NodeContainer[],
     }
 }
 
-async function nodeRecords(docker: Docker, nodes: NodeContainer[]): Promise<NodeRecord[]> {
-    const states = await inspectNodes(docker, nodes);
+async function nodeRecords(source: DockerSource, nodes: ClusterNode[]): Promise<NodeRecord[]> {
     return Promise.all(
-        states.map(async (s) => ({ node: s.node, rank: s.rank, state: s.state, exitCode: s.exitCode, restarts: s.restarts, lines: await readLogs(docker, s) })),
+        nodes.map(async (n) => {
+            const s = await source.state(n);
+            return { node: s.node, rank: s.rank, state: s.state, exitCode: s.exitCode, restarts: s.restarts, lines: await source.readLogs(n) };
+        }),
     );
 }
 
@@ -120,7 +122,7 @@ export async function runOnce(ctx: CheckContext, spec: RunSpec): Promise<RunReco
     const startedMs = Date.now();
     const record: RunRecord = { label: spec.label, kind: spec.kind, nodes: spec.nodes, stack, startedMs, upSeconds: 0, runSeconds: 0, end: "up-failed", timeoutSeconds: spec.timeoutSeconds, nodeRecords: [] };
     try {
-        ctx.say(`${spec.label}: pulumi up of stack ${stack} (${spec.nodes} nodes, ${driver.mode} program)`);
+        ctx.say(`${spec.label}: pulumi up of stack ${stack} (${spec.nodes} nodes)`);
         const up = await driver.up(ctx.signal);
         record.upSeconds = up.seconds;
         if (!up.ok) {
@@ -129,18 +131,19 @@ export async function runOnce(ctx: CheckContext, spec: RunSpec): Promise<RunReco
             return record;
         }
         const ref = await clusterOf(ctx.docker, up.outputs);
-        const nodes = ref === undefined ? [] : await findNodes(ctx.docker, ref);
-        if (ref === undefined || nodes.length === 0) {
+        const source = ref === undefined ? undefined : new DockerSource(ctx.docker, ref);
+        const nodes = source === undefined ? [] : await source.nodes();
+        if (source === undefined || nodes.length === 0) {
             record.upError = ["pulumi up created no node container"];
             return record;
         }
         ctx.say(`${spec.label}: up in ${up.seconds.toFixed(1)} s; waiting for the nodes to end (at most ${spec.timeoutSeconds} s)`);
         const runStart = Date.now();
-        const watched = await watch(ctx, ref, nodes, spec);
+        const watched = await watch(ctx, source, nodes, spec);
         record.runSeconds = (Date.now() - runStart) / 1000;
         record.end = watched.end;
         if (watched.crash !== undefined) record.crash = watched.crash;
-        record.nodeRecords = await nodeRecords(ctx.docker, nodes);
+        record.nodeRecords = await nodeRecords(source, nodes);
         ctx.say(`${spec.label}: ${watched.end === "done" ? "ended" : watched.end} after ${record.runSeconds.toFixed(1)} s: exit codes ${record.nodeRecords.map((n) => (exitedForGood(n) ? n.exitCode : n.state)).join(", ")}`);
         return record;
     } finally {

@@ -1,6 +1,6 @@
 /** What `ddpsim check` records of its runs and what it concludes; shared by the pure analysis and the reports. */
-import { LogLine } from "../logLine";
-import { ContainerState } from "../verdict";
+import { LogLine } from "../logs/logLine";
+import { NodePhase } from "../sources/source";
 
 /** One module the script wrapped in DistributedDataParallel, as a rank's launcher summed it up at the end. */
 export interface ModuleSummary {
@@ -43,7 +43,7 @@ export interface CheckEvent {
 export interface NodeRecord {
     node: string;
     rank: number;
-    state: ContainerState;
+    state: NodePhase;
     exitCode: number;
     /** Times Docker restarted the container during the run. */
     restarts: number;

@@ -6,7 +6,7 @@ import * as path from "path";
 import { runCheck } from "../check/check";
 import { parseDuration } from "../durations";
 import { CliError } from "../errors";
-import { parseConfigPair } from "../runStack";
+import { parseConfigPair } from "../stack/runStack";
 import { untilSignal } from "../signals";
 
 interface CheckFlags {
