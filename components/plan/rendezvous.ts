@@ -10,10 +10,10 @@ import { splitRendezvousConf } from "./torchrunArgs";
 export const RENDEZVOUS_DEFAULTS: Record<string, string> = { keep_alive_interval: "1", keep_alive_max_attempt: "3" };
 
 /**
- * Elastic clusters: a rendezvous after the first (after a loss or a return) completes 2 s after minNodes joined;
+ * Elastic clusters: a rendezvous after the first (after a loss or a return) completes 1 s after minNodes joined;
  * the first keeps torch's last_call_timeout (30 s), so that nodes starting a few seconds apart all get in.
  */
-export const ELASTIC_RENDEZVOUS_DEFAULTS: Record<string, string> = { later_last_call_timeout: "2" };
+export const ELASTIC_RENDEZVOUS_DEFAULTS: Record<string, string> = { later_last_call_timeout: "1" };
 
 /** `["--rdzv-conf", "k=v,..."]` (defaults under the user's values) and the user's other torchrun flags. */
 export function rendezvousFlags(torchrunArgs: string[], elastic: boolean): { flags: string[]; rest: string[] } {

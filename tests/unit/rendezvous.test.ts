@@ -10,9 +10,9 @@ describe("rendezvous settings (components/plan/rendezvous.ts)", () => {
         });
     });
 
-    it("sets a 1 s keep-alive with 3 misses on every cluster; elastic ones also a 2 s last call after the first rendezvous", () => {
+    it("sets a 1 s keep-alive with 3 misses on every cluster; elastic ones also a 1 s last call after the first rendezvous", () => {
         assert.deepStrictEqual(rendezvousFlags([], false), { flags: ["--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3"], rest: [] });
-        assert.deepStrictEqual(rendezvousFlags([], true).flags, ["--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3,later_last_call_timeout=2"]);
+        assert.deepStrictEqual(rendezvousFlags([], true).flags, ["--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3,later_last_call_timeout=1"]);
     });
 
     it("lets the user's torchrunArgs override any of them", () => {
