@@ -18,7 +18,7 @@ export interface CrashMade {
 }
 
 /** SIGKILL from a helper container that sees the engine's processes (--pid=host), as root with CAP_KILL only. */
-async function killFromHelper(docker: Docker, node: ClusterNode): Promise<CrashMade> {
+export async function killFromHelper(docker: Docker, node: Pick<ClusterNode, "id">): Promise<CrashMade> {
     const info = await docker.getContainer(node.id).inspect();
     const pid = info.State.Pid;
     const helper = await docker.createContainer({
