@@ -160,13 +160,15 @@ export async function runCheck(options: CheckOptions, signal: AbortSignal): Prom
         keepVolumes: options.keepVolumes,
     };
     const runs: RunRecord[] = [];
+    const teardowns: Promise<void>[] = [];
     let lostNode: { run: RunRecord; analysis: LostNodeAnalysis } | { skipped: string } = { skipped: "--no-lost-node" };
     const sourceOf = sourceReader(options.codeDir);
     try {
         for (const nodes of options.worldSizes) {
             if (signal.aborted) break;
             const config = { ...baseConfig(options), maxRestarts: 0, restartRetries: 0 };
-            const run = await runOnce(ctx, { label: `${nodes} nodes`, kind: "plain", nodes, config, timeoutSeconds: options.timeoutSeconds, graceSeconds: options.collectiveTimeoutSeconds + 15 });
+            const { record: run, teardown } = await runOnce(ctx, { label: `${nodes} nodes`, kind: "plain", nodes, config, timeoutSeconds: options.timeoutSeconds, graceSeconds: options.collectiveTimeoutSeconds + 15 });
+            teardowns.push(teardown);
             // A stack that cannot come up (bad config, no engine) says nothing about the script: exit 2 at once.
             if (run.end === "up-failed") throw new CliError(`pulumi up of the ${run.label} run failed:\n  ${(run.upError ?? []).join("\n  ")}`);
             runs.push(run);
@@ -176,11 +178,13 @@ export async function runCheck(options: CheckOptions, signal: AbortSignal): Prom
             if (obstacle !== undefined) lostNode = { skipped: obstacle };
             else {
                 const baseline = diagnoseRun(runs[0]).ranks.find((r) => r.rank === 0)?.steps ?? 0;
-                const run = await runOnce(ctx, lostNodeSpec(options, baseline));
+                const { record: run, teardown } = await runOnce(ctx, lostNodeSpec(options, baseline));
+                teardowns.push(teardown);
                 lostNode = { run, analysis: analyseLostNode(run, baseline, sourceOf) };
             }
         }
     } finally {
+        await Promise.all(teardowns);
         scratch.remove();
     }
     const all = findings({ plain: runs, lostNode, requireResume: options.requireResume, sourceOf });

@@ -115,42 +115,57 @@ async function nodeRecords(source: DockerSource, nodes: ClusterNode[]): Promise<
     );
 }
 
-export async function runOnce(ctx: CheckContext, spec: RunSpec): Promise<RunRecord> {
+/** `pulumi destroy` of the run's stack and the stack's removal; records how long the destroy took. */
+async function tearDown(ctx: CheckContext, driver: StackDriver, record: RunRecord): Promise<void> {
+    const down = await driver.destroy();
+    record.downSeconds = down.seconds;
+    if (!down.ok) ctx.say(`${record.label}: pulumi destroy of ${record.stack} failed: ${down.error.join(" ")}`);
+    else await driver.removeStack(true).catch(() => undefined);
+    driver.dispose();
+}
+
+/** The run up to the nodes' end; its cluster is being torn down when this returns (await `teardown`). */
+async function upAndWatch(ctx: CheckContext, spec: RunSpec, driver: StackDriver, record: RunRecord): Promise<void> {
+    ctx.say(`${spec.label}: pulumi up of stack ${record.stack} (${spec.nodes} nodes)`);
+    const up = await driver.up(ctx.signal);
+    record.upSeconds = up.seconds;
+    if (!up.ok) {
+        record.upError = up.error;
+        ctx.say(`${spec.label}: pulumi up failed after ${up.seconds.toFixed(1)} s: ${up.error.join(" ")}`);
+        return;
+    }
+    const ref = await clusterOf(ctx.docker, up.outputs);
+    const source = ref === undefined ? undefined : new DockerSource(ctx.docker, ref);
+    const nodes = source === undefined ? [] : await source.nodes();
+    if (source === undefined || nodes.length === 0) {
+        record.upError = ["pulumi up created no node container"];
+        return;
+    }
+    ctx.say(`${spec.label}: up in ${up.seconds.toFixed(1)} s; waiting for the nodes to end (at most ${spec.timeoutSeconds} s)`);
+    const runStart = Date.now();
+    const watched = await watch(ctx, source, nodes, spec);
+    record.runSeconds = (Date.now() - runStart) / 1000;
+    record.end = watched.end;
+    if (watched.crash !== undefined) record.crash = watched.crash;
+    record.nodeRecords = await nodeRecords(source, nodes);
+    const codes = record.nodeRecords.map((n) => (exitedForGood(n) ? n.exitCode : n.state)).join(", ");
+    ctx.say(`${spec.label}: ${watched.end === "done" ? "ended" : watched.end} after ${record.runSeconds.toFixed(1)} s: exit codes ${codes}`);
+}
+
+/**
+ * One run. Resolves once its nodes have ended and their logs are read, with the teardown under way, so that the next
+ * run's `pulumi up` overlaps this one's `pulumi destroy`; `teardown` resolves when the stack is gone.
+ */
+export async function runOnce(ctx: CheckContext, spec: RunSpec): Promise<{ record: RunRecord; teardown: Promise<void> }> {
     const stack = `check-${spec.kind === "plain" ? `n${spec.nodes}` : "lost"}-${crypto.randomBytes(3).toString("hex")}`;
     const config = { ...spec.config, nodes: spec.nodes, retainCheckpoints: ctx.keepVolumes };
     const driver = await StackDriver.open({ projectDir: ctx.projectDir, stack, config, env: ctx.env, ...(ctx.echo ? { onOutput: ctx.echo } : {}) });
-    const startedMs = Date.now();
-    const record: RunRecord = { label: spec.label, kind: spec.kind, nodes: spec.nodes, stack, startedMs, upSeconds: 0, runSeconds: 0, end: "up-failed", timeoutSeconds: spec.timeoutSeconds, nodeRecords: [] };
+    const record: RunRecord = { label: spec.label, kind: spec.kind, nodes: spec.nodes, stack, startedMs: Date.now(), upSeconds: 0, runSeconds: 0, end: "up-failed", timeoutSeconds: spec.timeoutSeconds, nodeRecords: [] };
     try {
-        ctx.say(`${spec.label}: pulumi up of stack ${stack} (${spec.nodes} nodes)`);
-        const up = await driver.up(ctx.signal);
-        record.upSeconds = up.seconds;
-        if (!up.ok) {
-            record.upError = up.error;
-            ctx.say(`${spec.label}: pulumi up failed after ${up.seconds.toFixed(1)} s: ${up.error.join(" ")}`);
-            return record;
-        }
-        const ref = await clusterOf(ctx.docker, up.outputs);
-        const source = ref === undefined ? undefined : new DockerSource(ctx.docker, ref);
-        const nodes = source === undefined ? [] : await source.nodes();
-        if (source === undefined || nodes.length === 0) {
-            record.upError = ["pulumi up created no node container"];
-            return record;
-        }
-        ctx.say(`${spec.label}: up in ${up.seconds.toFixed(1)} s; waiting for the nodes to end (at most ${spec.timeoutSeconds} s)`);
-        const runStart = Date.now();
-        const watched = await watch(ctx, source, nodes, spec);
-        record.runSeconds = (Date.now() - runStart) / 1000;
-        record.end = watched.end;
-        if (watched.crash !== undefined) record.crash = watched.crash;
-        record.nodeRecords = await nodeRecords(source, nodes);
-        ctx.say(`${spec.label}: ${watched.end === "done" ? "ended" : watched.end} after ${record.runSeconds.toFixed(1)} s: exit codes ${record.nodeRecords.map((n) => (exitedForGood(n) ? n.exitCode : n.state)).join(", ")}`);
-        return record;
-    } finally {
-        const down = await driver.destroy();
-        record.downSeconds = down.seconds;
-        if (!down.ok) ctx.say(`${spec.label}: pulumi destroy of ${stack} failed: ${down.error.join(" ")}`);
-        else await driver.removeStack(true).catch(() => undefined);
-        driver.dispose();
+        await upAndWatch(ctx, spec, driver, record);
+    } catch (err) {
+        await tearDown(ctx, driver, record);
+        throw err;
     }
+    return { record, teardown: tearDown(ctx, driver, record) };
 }
