@@ -43,6 +43,8 @@ describe("ddpsim check on six tutorial-style scripts (real engine, CPU image)", 
         const file = path.join(out, "check.json");
         assert.ok(fs.existsSync(file), `no check.json (exit ${result.code}):\n${result.stdout}\n${result.stderr.slice(-4000)}`);
         const checked = { ...result, out, json: JSON.parse(fs.readFileSync(file, "utf8")) };
+        // DDPSIM_CHECK_KEEP=DIR keeps every check's reports (CI artifacts; the example in docs/check.md).
+        if (process.env.DDPSIM_CHECK_KEEP) fs.cpSync(out, path.join(process.env.DDPSIM_CHECK_KEEP, name), { recursive: true });
         console.log(`      figure: ddpsim check of ${name}: ${result.seconds.toFixed(0)} s, exit ${result.code}`);
         return checked;
     }
