@@ -59,6 +59,12 @@ function sourceReader(codeDir: string): SourceReader {
     };
 }
 
+/** A folder as the report shows it: relative to the working directory when inside it (a CI checkout), else absolute. */
+function shownPath(dir: string): string {
+    const relative = path.relative(process.cwd(), dir);
+    return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? dir : relative;
+}
+
 function checkInputs(options: CheckOptions): void {
     if (!fs.existsSync(options.codeDir) || !fs.statSync(options.codeDir).isDirectory()) {
         throw new CliError(`--code must be a folder, and ${options.codeDir} is none`);
@@ -192,7 +198,7 @@ export async function runCheck(options: CheckOptions, signal: AbortSignal): Prom
     const command = `${options.module !== undefined ? `-m ${options.module}` : options.script} ${options.args.join(" ")}`.trim();
     const summary: CheckSummary = {
         command,
-        codeDir: options.codeDir,
+        codeDir: shownPath(options.codeDir),
         image: options.image,
         worldSizes: options.worldSizes,
         startedAt: new Date(started).toISOString(),

@@ -23,7 +23,7 @@ export interface RankState {
     /** Its error is one of the distributed layer (a peer gone, out of step, late). */
     distributed: boolean;
     /** The launcher's last exit or error line of this rank. */
-    final?: CheckEvent;
+    final?: CheckEvent & { lastLineBefore?: string };
     atMs?: number;
 }
 
@@ -35,7 +35,7 @@ export type RunVerdict =
     | { status: "no cluster"; reason: string; ranks: RankState[] };
 
 /** The launcher's last exit or error line of a node (the final attempt's). */
-export function finalEvent(facts: NodeLogFacts): (CheckEvent & { atMs: number }) | undefined {
+export function finalEvent(facts: NodeLogFacts): NodeLogFacts["events"][number] | undefined {
     return [...facts.events].reverse().find((e) => e.event === "exit" || e.event === "error");
 }
 
@@ -46,8 +46,9 @@ function describeError(error: string, facts: NodeLogFacts): string {
 
 export function rankState(record: NodeRecord, facts: NodeLogFacts, sourceOf?: SourceReader): RankState {
     const final = finalEvent(facts);
-    // A rank that ended well (after a restart, say) shows its very last line; one that failed, the last before trouble.
-    const lastLine = final?.event === "exit" ? facts.lastLineOverall : facts.lastLine;
+    // A rank that ended well (after a restart, say) shows its last line before it ended; one that failed, the last
+    // before trouble.
+    const lastLine = final?.event === "exit" ? final.lastLineBefore : facts.lastLine;
     const base = {
         rank: final?.rank ?? record.rank,
         node: record.node,

@@ -33,7 +33,8 @@ export interface ScriptFrame {
 }
 
 export interface NodeLogFacts {
-    events: (CheckEvent & { atMs: number })[];
+    /** The launcher's lines, each with when it was logged and the script's last line before it. */
+    events: (CheckEvent & { atMs: number; lastLineBefore?: string })[];
     /** The last line the script printed before its first error (or at all). */
     lastLine?: string;
     /** The last line the script printed, errors or not (what a run that recovered ended with). */
@@ -61,7 +62,9 @@ function startsTrouble(text: string): boolean {
 /** A line the script itself printed (not torchrun's, the agent's, a marker, or a traceback's inner lines). */
 function isScriptLine(text: string): boolean {
     const t = text.trimEnd();
-    return t.trim() !== "" && !/^\s/.test(t) && !isTorchrunLine(t) && !t.startsWith("[ddpsim") && !t.startsWith("DDPSIM_") && !/^[~^ ]+$/.test(t);
+    if (t.trim() === "" || /^\s/.test(t) || isTorchrunLine(t) || t.startsWith("[ddpsim") || t.startsWith("DDPSIM_")) return false;
+    // Python's carets under a traceback line; C++ backtraces torch prints (`Exception raised from ...`, `frame #3: ...`).
+    return !/^[~^ ]+$/.test(t) && !/^(frame #\d+: |Exception raised from )/.test(t);
 }
 
 /** Reads one node's log. */
@@ -75,7 +78,8 @@ export function nodeLogFacts(lines: LogLine[]): NodeLogFacts {
         const text = stripRankPrefix(lines[i].text);
         const marker = parseMarker(text, CHECK_MARKER);
         if (marker !== undefined) {
-            facts.events.push({ ...(marker as unknown as CheckEvent), atMs: timeMs(lines[i]) });
+            const before = facts.lastLineOverall !== undefined ? { lastLineBefore: facts.lastLineOverall } : {};
+            facts.events.push({ ...(marker as unknown as CheckEvent), atMs: timeMs(lines[i]), ...before });
             continue;
         }
         errors.push(lines[i].text);

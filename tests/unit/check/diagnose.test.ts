@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { diagnoseRun } from "../../../cli/check";
-import { ABORT_DUMP, event, module, nodeRecord, okRun, run, traceback } from "./fixtures";
+import { ABORT_DUMP, event, lines, module, nodeRecord, okRun, run, T0, traceback } from "./fixtures";
 
 const RESET = "RuntimeError: [./gloo/transport/tcp/pair.cc:525] Read error [172.25.0.3]:21726: Connection reset by peer";
 const TIMEOUT = "RuntimeError: [./gloo/transport/tcp/unbound_buffer.cc:81] Timed out waiting 30000ms for recv operation to complete";
@@ -10,6 +10,14 @@ describe("check: how a run ended (cli/check/diagnose.ts)", () => {
         const v = diagnoseRun(okRun(["a", "a"]));
         assert.strictEqual(v.status, "ok");
         assert.deepStrictEqual(v.ranks.map((r) => [r.rank, r.status, r.steps]), [[0, "exited", 192], [1, "exited", 192]]);
+    });
+
+    it("an exited rank's last line is the script's last before it ended, not torch's C++ backtraces at shutdown", () => {
+        const r = okRun(["a", "a"]);
+        r.nodeRecords[1].lines.push(
+            ...lines("ddp-node-1", 1, ["Exception raised from sendBytes at ./torch/csrc/distributed/c10d/Utils.hpp:646 (most recent call first):", "frame #24: _start + 0x21 (0x682581 in /usr/bin/python3)", "after the end"], T0 + 60),
+        );
+        assert.deepStrictEqual(diagnoseRun(r).ranks.map((x) => x.lastLine), ["[RANK0] Epoch 2 | Steps: 64", "[RANK1] Epoch 2 | Steps: 64"]);
     });
 
     it("not ok when a rank's report is missing, though every node exited 0", () => {
