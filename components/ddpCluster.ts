@@ -130,12 +130,11 @@ export class DdpCluster extends pulumi.ComponentResource {
             Object.entries(args.env ?? {}).filter(([, v]) => typeof v !== "string"),
         ) as Record<string, pulumi.Input<string>>;
 
-        const containers: docker.Container[] = [];
-        for (const node of plan.nodes) {
-            const master = containers[0];
-            // Workers are created right after the master container, not after it is healthy: c10d retries the
-            // rendezvous until the master's store answers.
-            containers.push(
+        // Every node is created at once, the workers beside the master (c10d retries the rendezvous until the
+        // master's store answers), and `pulumi destroy` stops them at once, as a Job's pods are: each node gets its
+        // SIGTERM and the whole stopGraceSeconds together, and the network goes after the last of them.
+        const containers = plan.nodes.map(
+            (node) =>
                 new docker.Container(
                     node.resourceName,
                     containerArgs(plan, node, {
@@ -145,14 +144,9 @@ export class DdpCluster extends pulumi.ComponentResource {
                         runId: runId.hex,
                         inputEnv,
                     }),
-                    {
-                        ...child,
-                        dependsOn: master === undefined ? [checkpoints] : [master],
-                        ignoreChanges: portableNodeIgnores(plan, node),
-                    },
+                    { ...child, dependsOn: [checkpoints], ignoreChanges: portableNodeIgnores(plan, node) },
                 ),
-            );
-        }
+        );
 
         this.networkName = network.name;
         this.masterEndpoint = pulumi.output(plan.masterEndpoint);

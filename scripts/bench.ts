@@ -3,7 +3,7 @@
  *                  [--sizes 1K,64K,1M,8M] [--iters 10] [--no-train] [--json FILE]
  *
  * For each interconnect profile, brings a 2-node CPU cluster up through the real Pulumi engine (the driver of
- * `ddpsim run`: Automation API, the Pulumi CLI and docker provider on PATH; its state in a temporary file backend),
+ * `ddpsim run`: the Pulumi CLI, its language host and the docker provider on PATH; its state in a temporary file backend),
  * runs train_ddp.py --bench and a short training run, and prints a Markdown table: configured link next to the
  * measured all-reduce bus bandwidth and small-message latency, and the training step time next to the `ideal`
  * profile's (always measured too). The overrides apply to every profile given. Needs Docker, the Pulumi CLI and
@@ -40,7 +40,7 @@ function usage(message: string): never {
 function help(): never {
     console.log(USAGE);
     console.log(`profiles: ${INTERCONNECT_PRESET_NAMES.join(", ")} (default 100mbit; ideal is always measured too, for the step time)`);
-    console.log("Brings each cluster up through the Pulumi CLI on PATH (Automation API), its state in a temporary file backend.");
+    console.log("Brings each cluster up through the Pulumi CLI on PATH (pulumi up of the program on disk), its state in a temporary file backend.");
     process.exit(0);
 }
 

@@ -2,7 +2,7 @@
  * Runs the stack under an interconnect profile and reads what the training program measured: `--bench` all-reduce
  * bandwidth and latency, and the step time of a short training run. Used by scripts/bench.ts, which brings each
  * cluster up through the real Pulumi engine (scripts/engineDriver.ts, the path of `ddpsim run`), and by
- * tests/e2e/interconnect.test.ts, which passes the tests' stand-in driver (benchRuns.ts runs one cluster).
+ * tests/e2e/interconnect.test.ts, which passes the tests' `pulumi up` driver (benchRuns.ts runs one cluster).
  */
 import { describeLink, INTERCONNECT_PRESETS, InterconnectPreset, LinkSpec, resolveInterconnect } from "../components/plan";
 import { ClusterDriver, ClusterRun, runCluster } from "./benchRuns";

@@ -1,7 +1,7 @@
 /**
- * One cluster run for the benches: a 2-node CPU stack brought up through a driver (the real engine for
- * `npm run bench` and `npm run bench:startup`, the tests' stand-in for tests/e2e/interconnect.test.ts), waited for,
- * its logs and metrics read with dockerode, and removed.
+ * One cluster run for the benches: a 2-node CPU stack brought up through a driver (`ddpsim run`'s for
+ * `npm run bench` and `npm run bench:startup`, the tests' `pulumi up` for tests/e2e/interconnect.test.ts), waited
+ * for, its logs and metrics read with dockerode, and removed.
  */
 import { execFile } from "child_process";
 import * as crypto from "crypto";
@@ -25,8 +25,8 @@ export interface DriverUp {
 }
 
 /**
- * How a bench brings a cluster up and removes it: `npm run bench` uses the real engine (engineDriver.ts); the
- * end-to-end test passes the stand-in it tests with.
+ * How a bench brings a cluster up and removes it: `npm run bench` uses `ddpsim run`'s driver (engineDriver.ts); the
+ * end-to-end test passes its own `pulumi up` (tests/support/realStack.ts). Both run the real CLI.
  */
 export interface ClusterDriver {
     /** `pulumi up` of a new stack with this config (keys with their namespace, values as a stack file holds them). */

@@ -1,7 +1,7 @@
 /**
  * The benches' clusters through the real Pulumi engine: the same driver as `ddpsim run` (cli/stack/stackDriver.ts: the
- * Automation API and the Pulumi CLI on PATH), on this repository's project, with the bench's own state in a
- * temporary file backend (empty passphrase) so that its throw-away stacks never reach the user's backend.
+ * Pulumi CLI on PATH, the program on disk through its language host), on this repository's project, with the bench's
+ * own state in a temporary file backend (empty passphrase) so that its throw-away stacks never reach the user's backend.
  */
 import Docker from "dockerode";
 import * as fs from "fs";
@@ -15,7 +15,7 @@ const REPO_ROOT = path.resolve(__dirname, "..");
 export interface EngineDriver extends ClusterDriver {
     /** The open driver of a stack that is up (to time its parts). */
     driverOf(stack: string): StackDriver | undefined;
-    /** Opens the stack (pulumi stack select --create) without bringing it up; resolves to the seconds it took. */
+    /** Creates the stack (as a user has, before `pulumi up`) without bringing it up; resolves to the seconds it took. */
     open(stack: string, config: Record<string, unknown>): Promise<number>;
     /** Removes the temporary state backend. */
     close(): void;
@@ -39,7 +39,9 @@ export function engineDriver(options: { projectDir?: string; onOutput?: (text: s
 
     const open = async (stack: string, config: Record<string, unknown>): Promise<number> => {
         const started = Date.now();
-        drivers.set(stack, await StackDriver.open({ projectDir, stack, config, env, onOutput: options.onOutput }));
+        const driver = await StackDriver.open({ projectDir, stack, config, env, onOutput: options.onOutput });
+        drivers.set(stack, driver);
+        await driver.ensureStack();
         return (Date.now() - started) / 1000;
     };
 

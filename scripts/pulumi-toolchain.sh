@@ -8,6 +8,8 @@
 #   pulumi-language-nodejs  the Node.js language host (and pulumi-language-python), from sdk/v3 v3.68.0, the last
 #                           version that carries them, through the wrapper module scripts/pulumi-toolchain/langhost;
 #   pulumi-language-yaml    the YAML language host, github.com/pulumi/pulumi-yaml (skipped with DDPSIM_TOOLCHAIN_YAML=0);
+#   pulumi-gen-python       Python SDKs from a package schema with pkg/v3's code generator (scripts/pulumi-toolchain/sdkgen),
+#                           the step the v3.68 Python host cannot do (it lacks the GeneratePackage RPC);
 #   pulumi-resource-docker  the Terraform docker provider's Go module + scripts/pulumi-toolchain/dockershim, served
 #                           through the Pulumi Terraform bridge with @pulumi/docker's tokens (scripts/pulumi-toolchain/providers);
 #   pulumi-resource-random  a stand-in for random:index/randomString:RandomString on the same bridge.
@@ -137,6 +139,11 @@ build_language_hosts() {
       -ldflags "$ldflags_common -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$langhost_sdk_version" \
       -o "$dir/bin/pulumi-language-$lang" "github.com/pulumi/pulumi/sdk/v3/$lang/cmd/pulumi-language-$lang"
   done
+  # The Python host runs programs through this script, which it looks for beside its own (resolved) executable.
+  local sdk
+  sdk="$(module_dir "github.com/pulumi/pulumi/sdk/v3@$langhost_sdk_version")"
+  [ -n "$sdk" ] || fail "cannot download github.com/pulumi/pulumi/sdk/v3@$langhost_sdk_version"
+  install -m 755 "$sdk/python/cmd/pulumi-language-python-exec" "$dir/bin/"
 }
 
 build_yaml_host() {
@@ -145,6 +152,14 @@ build_yaml_host() {
   timed "pulumi-language-yaml" env GOBIN="$dir/bin" go install -trimpath \
     -ldflags "$ldflags_common -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version" \
     "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$yaml_version"
+}
+
+build_python_sdkgen() {
+  local dir="$1"
+  say "building pulumi-gen-python (Python SDK generator, scripts/pulumi-toolchain/sdkgen) (log: $log)"
+  mkdir -p "$dir/src"
+  cp "$here/sdkgen/"* "$dir/src/"
+  timed "pulumi-gen-python" go build -C "$dir/src" -trimpath -ldflags "$ldflags_common" -o "$dir/bin/pulumi-gen-python" .
 }
 
 build_providers() {
@@ -178,12 +193,15 @@ build_providers() {
 dirs=()
 d="$(piece cli "$pulumi_wanted" build_cli)"
 dirs+=("$d")
-d="$(piece language-hosts "$langhost_sdk_version-$(hash_of "$here/langhost")" build_language_hosts)"
+# (-exec: the recipe also installs pulumi-language-python-exec, which the first cached builds lacked)
+d="$(piece language-hosts "$langhost_sdk_version-$(hash_of "$here/langhost")-exec" build_language_hosts)"
 dirs+=("$d")
 if [ "${DDPSIM_TOOLCHAIN_YAML:-1}" != 0 ]; then
   d="$(piece language-yaml "$yaml_version" build_yaml_host)"
   dirs+=("$d")
 fi
+d="$(piece python-sdkgen "$(hash_of "$here/sdkgen")" build_python_sdkgen)"
+dirs+=("$d")
 providers_src="$(hash_of "$here/providers" "$here/dockershim" "$here/sdkpatch")"
 d="$(piece providers "docker-$docker_version-tf${tf_docker_version##*-}_random-$random_version-$providers_src" build_providers)"
 dirs+=("$d")

@@ -1,6 +1,6 @@
 /**
- * Where the check's stacks live: a scratch copy of ddpsim's own Pulumi project (the stack program index.ts, Pulumi.yaml,
- * components/ and training/, node_modules linked) in a temporary folder with its own file-backend state, so that the
+ * Where the check's stacks live: a scratch copy of ddpsim's own Pulumi project (the stack program: Pulumi.yaml, program.js,
+ * index.ts, components/, training/ and their compiled copy in bin/; node_modules linked) in a temporary folder with its own file-backend state, so that the
  * check writes no stack file or state into the checkout it runs from, and several checks can run side by side.
  */
 import * as fs from "fs";
@@ -8,7 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { CliError } from "../errors";
 
-const PROJECT_ENTRIES = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "training"];
+/** What the stack program needs; bin/ (the compiled program, which program.js prefers when current) is copied last. */
+const PROJECT_ENTRIES = ["index.ts", "program.js", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "training", "bin"];
 
 /** The ddpsim checkout this CLI runs from: the folder above it with Pulumi.yaml, index.ts and node_modules. */
 export function ddpsimProjectDir(from = __dirname): string {
@@ -35,6 +36,7 @@ export function scratchProject(source: string): ScratchProject {
     const projectDir = path.join(root, "project");
     fs.mkdirSync(projectDir);
     for (const entry of PROJECT_ENTRIES) {
+        if (!fs.existsSync(path.join(source, entry))) continue;
         fs.cpSync(path.join(source, entry), path.join(projectDir, entry), { recursive: true, filter: (src) => !src.includes("__pycache__") });
     }
     fs.symlinkSync(path.join(source, "node_modules"), path.join(projectDir, "node_modules"));

@@ -39,7 +39,7 @@ export function configFileText(stackFile: string | undefined, project: string, v
 
 /**
  * The lines worth repeating of what a failed CLI command printed: each `error:` line with the lines that continue
- * it (not a JavaScript stack); an inline program's `Unhandled exception:` copy is dropped when the plain one follows.
+ * it (not a JavaScript stack); an `Unhandled exception:` copy is dropped when the plain one follows.
  */
 export function errorLines(output: string): string[] {
     const lines = output.split("\n");
@@ -150,6 +150,14 @@ export class StackDriver {
         const init = await this.cli(["stack", "init", this.stackName]);
         if (init.code === 0 && !existed) this.createdStackFile = true;
         return init;
+    }
+
+    /** Creates the stack when the backend does not have it yet (`pulumi up` does this too, on its first use). */
+    async ensureStack(): Promise<void> {
+        const selected = await this.cli(["stack", "select", this.stackName], undefined, true);
+        if (selected.code === 0) return;
+        const init = await this.createStack();
+        if (init.code !== 0) throw new CliError(`cannot create stack ${this.stackName}: ${describeFailure(init.output)}`);
     }
 
     /** `pulumi up`, creating the stack on first use; resolves (never rejects) with the outputs or the CLI's error lines. */

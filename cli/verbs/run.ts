@@ -1,6 +1,6 @@
 /**
  * `ddpsim run`, for CI: up, wait, verdict, teardown, exit with the verdict. The work is in ../stack/runStack.ts; the
- * Automation API driver in ../stack/stackDriver.ts.
+ * stack driver in ../stack/stackDriver.ts (the Pulumi CLI).
  */
 import { Command } from "commander";
 import * as path from "path";
@@ -42,7 +42,7 @@ async function run(options: RunOptions): Promise<number> {
 export function runCommand(): Command {
     return new Command("run")
         .description(
-            "for CI: pulumi up of a stack (Automation API, the Pulumi CLI on PATH), wait for the run, print the verdict " +
+            "for CI: pulumi up of a stack (the Pulumi CLI on PATH), wait for the run, print the verdict " +
                 "(and each failed node's last lines), pulumi destroy, exit with the verdict",
         )
         .option("--stack <name>", "the stack (created when missing; config from Pulumi.<stack>.yaml)")

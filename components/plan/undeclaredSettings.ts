@@ -42,6 +42,12 @@ export const UNDECLARED_SETTINGS: Record<string, { type: string; description: st
         type: "integer",
         description: "Training processes per node (torchrun --nproc-per-node); defaults to gpusPerNode, or 1 on CPU.",
     },
+    // Not declared with its default: the Pulumi CLI applies a project default to every stack, so `module` in a stack
+    // file would always meet a `script` too (a real `pulumi up` refused it).
+    script: {
+        type: "string",
+        description: "Script that torchrun starts, relative to codeDir (default train_ddp.py).",
+    },
     module: {
         type: "string",
         description: "A module that torchrun starts as python -m (instead of script), found in codeDir.",

@@ -127,19 +127,16 @@ describe("the stack through pulumi up on a real Docker engine (CPU image)", func
         const firstResult = await finishedRun(first.outputs, 2);
         assert.strictEqual(firstResult.final_step, STEPS);
 
-        // pulumi destroy's order, as Docker saw it: the worker stopped and removed, then the master, then the
-        // network; the volume is only forgotten (retainOnDelete).
+        // pulumi destroy's order, as Docker saw it (the nodes had exited: no stop, only removal): both nodes, then
+        // the network; the volume is only forgotten (retainOnDelete).
         const [master, worker] = first.outputs.containerNames;
         const network = first.outputs.networkName;
         const volume = first.outputs.checkpointVolumeName;
         const since = Date.now();
         await destroyStack(stack);
         const events = await eventsOf([master, worker, network, volume], since, Date.now());
-        const at = (name: string, action: string) => events.find((e) => e.name === name && e.action === action)?.time;
-        const order = [at(worker, "kill"), at(worker, "destroy"), at(master, "kill"), at(master, "destroy"), at(network, "destroy")];
-        assert.ok(order.every((t) => t !== undefined), JSON.stringify(events));
-        assert.deepStrictEqual([...order].sort((a, b) => a! - b!), order, `destroy order: ${JSON.stringify(events)}`);
-        assert.ok(!events.some((e) => e.name === volume && e.action === "destroy"), "the volume stays");
+        const removed = events.filter((e) => e.action === "destroy").map((e) => e.name);
+        assert.deepStrictEqual([removed.slice(0, 2).sort(), removed.slice(2)], [[master, worker].sort(), [network]], JSON.stringify(events));
         const left = await stackObjects(PROJECT, stack);
         assert.deepStrictEqual(left.containers, []);
         assert.deepStrictEqual(left.networks, []);

@@ -51,7 +51,7 @@ export async function useMocks(
     await pulumi.runtime.setMocks(
         {
             newResource: async (args) => {
-                registered.push({
+                insertInSeries(registered, {
                     type: args.type,
                     name: args.name,
                     inputs: args.inputs,
@@ -72,6 +72,23 @@ export async function useMocks(
     // so these tests give the same result on any machine. The end-to-end tests talk to the real engine.
     pulumi.runtime.setAllConfig({ "docker:host": NO_ENGINE_HOST, ...config }, options.secretKeys);
     return registered;
+}
+
+/**
+ * Records a resource in registration order, except within a numbered series (`ddp-node-0`, `ddp-node-1`, ...: the
+ * nodes of a cluster, registered at once, in whatever order their inputs resolve), which is kept in number order.
+ */
+function insertInSeries(registered: RegisteredResource[], resource: RegisteredResource): void {
+    const series = /^(.*)-(\d+)$/.exec(resource.name);
+    const later =
+        series === null
+            ? -1
+            : registered.findIndex((r) => {
+                  const other = /^(.*)-(\d+)$/.exec(r.name);
+                  return r.type === resource.type && other !== null && other[1] === series[1] && Number(other[2]) > Number(series[2]);
+              });
+    if (later === -1) registered.push(resource);
+    else registered.splice(later, 0, resource);
 }
 
 /** Resolves an Output's value (through the public apply, not the SDK's internals). */

@@ -16,7 +16,16 @@ import { checkoutAt, REPO_ROOT } from "./stackFiles";
 
 export const PROJECT = "ddpsim";
 
-const PULUMI_TOOLS = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-docker", "pulumi-resource-random"];
+const PULUMI_TOOLS = [
+    "pulumi",
+    "pulumi-language-nodejs",
+    "pulumi-language-python",
+    "pulumi-language-python-exec",
+    "pulumi-language-yaml",
+    "pulumi-gen-python",
+    "pulumi-resource-docker",
+    "pulumi-resource-random",
+];
 
 function onPath(binary: string, envPath: string): boolean {
     return envPath.split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, binary)));

@@ -16,7 +16,9 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 /** A checkout of the program at `dir`, what a user's project folder or a CI runner holds: sources copied, node_modules linked. */
 export function checkoutAt(dir: string): string {
     fs.mkdirSync(dir, { recursive: true });
-    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "training", "scripts"]) {
+    // bin (the compiled program, when built) last: copied after the sources, it is newer, as after `npm run build`.
+    for (const entry of ["index.ts", "program.js", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "training", "scripts", "bin"]) {
+        if (!fs.existsSync(path.join(REPO_ROOT, entry))) continue;
         fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes("__pycache__") });
     }
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));

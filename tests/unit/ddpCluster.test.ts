@@ -180,16 +180,16 @@ describe("DdpCluster", () => {
         }
     });
 
-    it("makes workers depend on the master only, all children parented to the cluster", async () => {
+    it("creates every node at once (each depends on the run volume only), all children parented to the cluster", async () => {
         const { seen } = await declare({ nodes: 4 });
         const containers = seen.filter((s) => s.type === CONTAINER);
         assert.deepStrictEqual(
             containers.map((c) => [c.name, c.dependsOn]),
             [
                 ["ddp-node-0", ["ddp-checkpoints"]],
-                ["ddp-node-1", ["ddp-node-0"]],
-                ["ddp-node-2", ["ddp-node-0"]],
-                ["ddp-node-3", ["ddp-node-0"]],
+                ["ddp-node-1", ["ddp-checkpoints"]],
+                ["ddp-node-2", ["ddp-checkpoints"]],
+                ["ddp-node-3", ["ddp-checkpoints"]],
             ],
         );
         const children = seen.filter((s) => s.type !== "ddpsim:index:DdpCluster");

@@ -14,6 +14,7 @@ const COMMANDS: [string, string[], RegExp][] = [
     ["scripts/setup-docker.sh", ["bash", "scripts/setup-docker.sh", "--help"], /^Makes a Docker engine available/],
     ["scripts/setup-node.sh", ["bash", "scripts/setup-node.sh", "--help"], /^Prints the folder of a supported Node.js/],
     ["scripts/pulumi-toolchain.sh", ["bash", "scripts/pulumi-toolchain.sh", "--help"], /^Builds, with the Go toolchain/],
+    ["scripts/python-sdk.sh", ["bash", "scripts/python-sdk.sh", "--help"], /^The Pulumi Python SDK \(PyPI `pulumi`\)/],
     ["npm run test:e2e", ["bash", "tests/e2e/run.sh", "--help"], /^The end-to-end suites/],
     ["scripts/quickstart.sh", ["bash", "scripts/quickstart.sh", "--help"], /^From a fresh clone to a trained 2-node CPU cluster/],
     ["training/gpu_node_bench.sh", ["bash", "training/gpu_node_bench.sh", "--help"], /The GPU benchmark of the node path/],

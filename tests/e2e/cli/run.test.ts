@@ -1,6 +1,6 @@
 /**
  * `ddpsim run` as a user runs it: the built CLI (bin/cli/main.js) spawned in a project folder, driving the stack
- * through the Automation API and the real Pulumi CLI, the Node.js language host and the docker provider
+ * through the real Pulumi CLI (cli/stack/stackDriver.ts), the Node.js language host and the docker provider
  * (scripts/pulumi-toolchain.sh), a local file backend and an empty passphrase, on CPU stacks like Pulumi.cpu.yaml.
  *
  * The project folder is a checkout of this repository elsewhere (sources copied, node_modules linked), so that the
