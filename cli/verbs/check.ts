@@ -22,7 +22,7 @@ interface CheckFlags {
     out: string;
     keepVolumes?: boolean;
     config: string[];
-    quiet?: boolean;
+    verbose?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -58,7 +58,7 @@ async function check(flags: CheckFlags, args: string[]): Promise<number> {
                 out: path.resolve(flags.out),
                 keepVolumes: flags.keepVolumes === true,
                 extraConfig,
-                quiet: flags.quiet !== false,
+                quiet: flags.verbose !== true,
                 say: (line) => process.stderr.write(`ddpsim check: ${line}\n`),
             },
             signal,
@@ -91,7 +91,5 @@ export function checkCommand(): Command {
                 "State and stacks are temporary; $GITHUB_STEP_SUMMARY gets the Markdown report when set.\n" +
                 "Exit codes: 0 no finding failed; 1 a finding failed; 2 bad input or the engine failed; 130/143 interrupted. See docs/check.md.",
         )
-        .action((args: string[], flags: CheckFlags & { verbose?: boolean }) =>
-            check({ ...flags, quiet: flags.verbose !== true }, args).then((code) => void (process.exitCode = code)),
-        );
+        .action((args: string[], flags: CheckFlags) => check(flags, args).then((code) => void (process.exitCode = code)));
 }
