@@ -1,25 +1,21 @@
-import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DdpClusterArgs } from "./ddpClusterArgs";
-import { DdpConfigError } from "./configError";
 import { prepareCodeLayer } from "./codeLayer";
+import { invalidArguments, prepareInputs } from "./componentInputs";
 import { containerArgs, labelList } from "./dockerNode";
 import { claimGpus } from "./gpuClaims";
 import { contentTag, dockerHostOf, hostReading } from "./hostReading";
-import { defaultOwner } from "./owner";
-import { hostPathsOf, portableNodeIgnores, portablePreviewProblem, portableRunIdIgnores } from "./portablePreview";
+import { TARGET_CHECKS } from "./targets/stackCheck";
+import { hostPathsOf, portableNodeIgnores, portablePreviewProblem, portableRunIdIgnores, programRelative } from "./portablePreview";
 import {
     ClusterPlan,
     CONTAINER_INTERFACE,
-    describeErrors,
     describeLink,
     LinkSpec,
     planCluster,
     planFingerprint,
-    RawClusterArgs,
-    resolveClusterSpec,
     tcCommands,
 } from "./plan";
 
@@ -42,9 +38,6 @@ export interface DdpNodeInfo {
     hostname: string;
     gpuIds: string[];
 }
-
-/** Stands for an environment value given as a Pulumi Input (a secret) while the plan is made. */
-const INPUT_VALUE = "(set at deploy time)";
 
 /**
  * A simulated multi-node PyTorch DDP cluster on one Docker host: a bridge network, the training image, a
@@ -69,23 +62,17 @@ export class DdpCluster extends pulumi.ComponentResource {
 
     /** Validates the arguments; throws one DdpConfigError listing every problem. */
     public static plan(name: string, args: DdpClusterArgs): ClusterPlan {
-        const raw: RawClusterArgs = { ...args };
-        if (pulumi.Output.isInstance(args.image)) delete raw.image;
-        if (args.env !== undefined) {
-            raw.env = Object.fromEntries(Object.entries(args.env).map(([k, v]) => [k, typeof v === "string" ? v : INPUT_VALUE]));
-        }
-        const owner = typeof args.owner === "string" && args.owner !== "" ? args.owner : defaultOwner();
+        const { raw, identity } = prepareInputs(name, args);
         if (pulumi.Output.isInstance(args.image) && args.codeMode === "image") {
             const problem = {
                 propertyPath: "codeMode",
                 reason: 'codeMode "image" needs image as a plain string (the code layer is tagged by its base), got an Output',
             };
-            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [problem]), [problem]);
+            throw invalidArguments("DdpCluster", name, [problem]);
         }
-        const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), name };
         const reading = hostReading(args.dockerHost, identity, { image: !pulumi.Output.isInstance(args.image), gpuRuntime: true });
-        const result = resolveClusterSpec(raw, process.cwd(), reading);
-        if (!result.ok) throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, result.errors), result.errors);
+        const result = TARGET_CHECKS.docker(raw, process.cwd(), reading);
+        if (!result.ok) throw invalidArguments("DdpCluster", name, result.errors);
         return planCluster(result.spec, identity);
     }
 
@@ -93,9 +80,7 @@ export class DdpCluster extends pulumi.ComponentResource {
         args = args ?? {};
         const plan = DdpCluster.plan(name, args);
         const problem = portablePreviewProblem() ?? claimGpus(dockerHostOf(args.dockerHost), name, plan);
-        if (problem !== undefined) {
-            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpCluster "${name}":`, [problem]), [problem]);
-        }
+        if (problem !== undefined) throw invalidArguments("DdpCluster", name, [problem]);
         super("ddpsim:index:DdpCluster", name, {}, opts);
         const spec = plan.spec;
         const provider =
@@ -126,9 +111,7 @@ export class DdpCluster extends pulumi.ComponentResource {
             { byteLength: 6, keepers: { nodes: planFingerprint(plan), image, hostPaths: hostPathsOf(plan) } },
             { parent: this, ignoreChanges: portableRunIdIgnores(plan) },
         );
-        const inputEnv = Object.fromEntries(
-            Object.entries(args.env ?? {}).filter(([, v]) => typeof v !== "string"),
-        ) as Record<string, pulumi.Input<string>>;
+        const { inputEnv } = prepareInputs(name, args);
 
         // Every node is created at once, the workers beside the master (c10d retries the rendezvous until the
         // master's store answers), and `pulumi destroy` stops them at once, as a Job's pods are: each node gets its
@@ -227,8 +210,7 @@ export class DdpCluster extends pulumi.ComponentResource {
                 // with a hash of the build context; the context goes by its path relative to the program's folder
                 // where it lies inside it, so that two checkouts declare the same image.
                 const tag = contentTag(spec.imageContext, plan.namePrefix);
-                const relative = path.relative(process.cwd(), spec.imageContext);
-                const context = !relative.startsWith("..") && !path.isAbsolute(relative) ? relative || "." : spec.imageContext;
+                const context = programRelative(spec.imageContext);
                 return new docker.RemoteImage(
                     `${name}-image`,
                     {

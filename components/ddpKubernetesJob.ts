@@ -1,9 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DdpConfigError } from "./configError";
+import { invalidArguments, prepareInputs } from "./componentInputs";
 import { DdpKubernetesJobArgs } from "./ddpKubernetesJobArgs";
-import { defaultOwner } from "./owner";
-import { ClusterPlan, describeErrors, RawClusterArgs } from "./plan";
+import { ClusterPlan } from "./plan";
 import { kubectlLogsCommand, kubernetesJobName, kubernetesManifests, planForKubernetes } from "./targets/kubernetes";
 import { checkKubernetesArgs, KubernetesSettings } from "./targets/kubernetesSettings";
 
@@ -18,11 +17,15 @@ export interface DdpKubernetesNodeInfo {
     address: string;
 }
 
-/** Stands for an environment value given as a Pulumi Input (a secret) while the plan is made. */
-const INPUT_VALUE = "(set at deploy time)";
-
-/** Kubernetes' await logic would hold `pulumi up` until the Job ends (training), or a Service until its pods exist. */
+/** Kubernetes' await logic would hold `pulumi up` until the claim is bound, or a Service until its pods exist. */
 const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" };
+/**
+ * The provider's Job await would hold `pulumi up` until the Job ends (training); skipAwait would also make its delete
+ * return at once, while the pods still checkpoint and the Job still holds its name (an `up` right after `destroy`
+ * then fails: the Job "is being deleted"). A custom ready condition met at once keeps the delete's await: `pulumi
+ * destroy` returns when the Job and its pods are gone.
+ */
+export const JOB_AWAIT = { "pulumi.com/waitFor": "jsonpath={.metadata.uid}" };
 
 /**
  * The same training job as DdpCluster, declared on a Kubernetes cluster: an Indexed Job with one pod per node, a
@@ -48,17 +51,9 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
 
     /** Validates the arguments; throws one DdpConfigError listing every problem. */
     public static plan(name: string, args: DdpKubernetesJobArgs): { plan: ClusterPlan; settings: KubernetesSettings } {
-        const raw: RawClusterArgs = { ...args };
-        if (pulumi.Output.isInstance(args.image)) delete raw.image;
-        if (args.env !== undefined) {
-            raw.env = Object.fromEntries(Object.entries(args.env).map(([k, v]) => [k, typeof v === "string" ? v : INPUT_VALUE]));
-        }
-        const owner = typeof args.owner === "string" && args.owner !== "" ? args.owner : defaultOwner();
-        const identity = { owner, project: pulumi.getProject(), stack: pulumi.getStack(), name };
+        const { raw, identity } = prepareInputs(name, args);
         const result = checkKubernetesArgs(raw, process.cwd());
-        if (!result.ok) {
-            throw new DdpConfigError(describeErrors(`Invalid arguments for DdpKubernetesJob "${name}":`, result.errors), result.errors);
-        }
+        if (!result.ok) throw invalidArguments("DdpKubernetesJob", name, result.errors);
         return { plan: planForKubernetes(result.spec, identity), settings: result.settings };
     }
 
@@ -68,9 +63,7 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
         super("ddpsim:index:DdpKubernetesJob", name, {}, opts);
         const child = { parent: this };
         const job = kubernetesJobName(plan.identity);
-        const inputEnv = Object.fromEntries(
-            Object.entries(args.env ?? {}).filter(([, v]) => typeof v !== "string"),
-        ) as Record<string, pulumi.Input<string>>;
+        const { inputEnv } = prepareInputs(name, args);
         const secretName = `${job}-env`;
         const manifests = kubernetesManifests(plan, settings, {
             ...(Object.keys(inputEnv).length > 0 ? { secretEnv: { secretName, keys: Object.keys(inputEnv) } } : {}),
@@ -84,13 +77,15 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
                       child,
                   )
                 : undefined;
+        // ddpsim's node files (the node agent): the pods mount them read-only at /opt/ddpsim.
+        const files = new k8s.core.v1.ConfigMap(`${name}-files`, manifests.files, child);
         const claim = new k8s.core.v1.PersistentVolumeClaim(
             `${name}-checkpoints`,
             withAnnotations(manifests.checkpoints, SKIP_AWAIT),
             { ...child, retainOnDelete: plan.spec.retainCheckpoints },
         );
         const service = new k8s.core.v1.Service(`${name}-service`, withAnnotations(manifests.service, SKIP_AWAIT), child);
-        const jobArgs = withAnnotations(manifests.job, SKIP_AWAIT);
+        const jobArgs = withAnnotations(manifests.job, JOB_AWAIT);
         if (args.image !== undefined && pulumi.Output.isInstance(args.image)) {
             const image = args.image;
             const podSpec = jobArgs.spec!.template.spec!;
@@ -100,8 +95,8 @@ export class DdpKubernetesJob extends pulumi.ComponentResource {
             ...child,
             // The Job has a fixed name (its pods' DNS names derive from it): a replacement deletes it first.
             deleteBeforeReplace: true,
-            // Deleted before the run volume and the Secret, which its pods use until the end of their grace period.
-            dependsOn: [claim, service, ...(secret !== undefined ? [secret] : [])],
+            // Deleted before the run volume, the files and the Secret, which its pods use until the end of their grace period.
+            dependsOn: [claim, service, files, ...(secret !== undefined ? [secret] : [])],
         });
 
         this.jobName = jobResource.metadata.apply((m) => m.name);

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterPlan, NodePlan } from "./plan";
+import { ClusterPlan, LABELS, NodePlan } from "./plan";
+import { programRelative } from "./portablePreview";
 
 /** The values a node's container needs that only exist at deploy time. */
 export interface NodeInputs {
@@ -22,7 +23,7 @@ export function labelList(labels: Record<string, string>): { label: string; valu
  * the image's name, which a portable preview compares instead (components/portablePreview.ts).
  */
 export function containerLabels(plan: ClusterPlan, node: NodePlan): Record<string, string> {
-    return { ...node.labels, ...(plan.spec.imageMode === "local" ? { "ddpsim.image": plan.spec.image } : {}) };
+    return { ...node.labels, ...(plan.spec.imageMode === "local" ? { [LABELS.image]: plan.spec.image } : {}) };
 }
 
 /** `NAME=value` lines, in the plan's order; Input values (secrets stay secret) and the run id at deploy time. */
@@ -48,6 +49,9 @@ export function containerArgs(plan: ClusterPlan, node: NodePlan, inputs: NodeInp
         networksAdvanced: [{ name: inputs.networkName, aliases: [node.hostname] }],
         envs: envLines(plan, node, inputs),
         command: node.command,
+        // ddpsim's node files (the node agent), copied in before the container starts; read by the provider, from
+        // the program's folder: the source is never part of the inputs, its hash is.
+        uploads: node.files.map((f) => ({ file: f.target, source: programRelative(f.source), sourceHash: f.sha256 })),
         workingDir: node.workingDir,
         ...(node.user !== undefined ? { user: node.user } : {}),
         mounts: node.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),

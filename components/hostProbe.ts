@@ -6,6 +6,8 @@
  */
 import { execFileSync, spawnSync } from "child_process";
 import { dockerSocketPath, isLocalDockerHost, localGpuPool, LocalGpuProbe, nvidiaRuntimeProblem } from "./plan/gpuPool";
+import { hasIdentity, LABELS } from "./plan/labels";
+import { ClusterIdentity } from "./plan/types";
 
 /** The readings, replaceable in tests. Each throws an Error whose message says what went wrong. */
 export interface HostCommands {
@@ -39,7 +41,7 @@ export const hostCommands: HostCommands = {
         return dockerGetOnce(socketPath, "/info");
     },
     runningGpuContainers(socketPath: string) {
-        const filters = encodeURIComponent(JSON.stringify({ label: [GPU_LABEL], status: ["running"] }));
+        const filters = encodeURIComponent(JSON.stringify({ label: [LABELS.gpus], status: ["running"] }));
         return dockerGet(socketPath, `/containers/json?filters=${filters}`) as { Labels?: Record<string, string> }[];
     },
     imageInspect(socketPath: string, name: string) {
@@ -70,8 +72,6 @@ function dockerGetOnce(socketPath: string, apiPath: string): unknown {
     if (!answers.has(key)) answers.set(key, dockerGet(socketPath, apiPath));
     return answers.get(key);
 }
-
-const GPU_LABEL = "ddpsim.gpus";
 
 /** Why the engine cannot run GPU containers, or undefined when it can, or cannot be asked (it is not running). */
 export function gpuRuntimeProblem(dockerHost: string | undefined, commands: HostCommands = hostCommands): string | undefined {
@@ -107,25 +107,12 @@ export function localImage(
     return { ok: true, id: found.Id };
 }
 
-/** The labels that name one cluster: its own running containers do not make its GPUs busy. */
-export interface ClusterLabels {
-    owner: string;
-    project: string;
-    stack: string;
-    cluster: string;
-}
-
-/** GPU ids bound to running ddpsim containers of other clusters, from their labels. */
-export function busyGpuIds(containers: { Labels?: Record<string, string> }[], self: ClusterLabels): string[] {
+/** GPU ids bound to running ddpsim containers of other clusters (its own do not make its GPUs busy), from their labels. */
+export function busyGpuIds(containers: { Labels?: Record<string, string> }[], self: ClusterIdentity): string[] {
     const busy = new Set<string>();
     for (const { Labels: labels = {} } of containers) {
-        const mine =
-            labels["ddpsim.owner"] === self.owner &&
-            labels["ddpsim.project"] === self.project &&
-            labels["ddpsim.stack"] === self.stack &&
-            labels["ddpsim.cluster"] === self.cluster;
-        if (mine) continue;
-        for (const id of (labels[GPU_LABEL] ?? "").split(",")) if (id !== "") busy.add(id);
+        if (hasIdentity(labels, self)) continue;
+        for (const id of (labels[LABELS.gpus] ?? "").split(",")) if (id !== "") busy.add(id);
     }
     return [...busy].sort();
 }
@@ -138,7 +125,7 @@ const cache = new Map<string, LocalGpuProbe>();
  */
 export function probeLocalGpus(
     dockerHost: string | undefined,
-    self: ClusterLabels,
+    self: ClusterIdentity,
     commands: HostCommands = hostCommands,
 ): LocalGpuProbe {
     const key = dockerHost ?? "";

@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterLabels, gpuRuntimeProblem, localImage, probeLocalGpus } from "./hostProbe";
+import { gpuRuntimeProblem, localImage, probeLocalGpus } from "./hostProbe";
 import { ClusterIdentity, isLocalDockerHost, ResolveOptions } from "./plan";
 import { isPortablePreview, warnPortable } from "./portablePreview";
 
@@ -24,12 +24,11 @@ export function hostReading(
     ask: { image: boolean; gpuRuntime: boolean } = { image: true, gpuRuntime: true },
 ): ResolveOptions {
     const dockerHost = dockerHostOf(dockerHostArg);
-    const self: ClusterLabels = { owner: identity.owner, project: identity.project, stack: identity.stack, cluster: identity.name };
     const host = dockerHost === "" ? undefined : dockerHost;
     const local = isLocalDockerHost(host);
     const portable = isPortablePreview();
     return {
-        localGpus: () => probeLocalGpus(host, self),
+        localGpus: () => probeLocalGpus(host, identity),
         codeHash: codeContentHash,
         ...(local
             ? {

@@ -7,4 +7,6 @@ export { isPortablePreview, PORTABLE_PREVIEW_VARIABLE, portablePreviewProblem } 
 export { resetGpuClaims } from "./gpuClaims";
 export * from "./ddpKubernetesJob";
 export { DEFAULT_TARGET, readTarget, Target, targetProblems, TARGETS } from "./targets/targetKeys";
-export { checkKubernetesStack } from "./targets/kubernetesSettings";
+export { checkStackConfig, StackCheck, TARGET_CHECKS } from "./targets/stackCheck";
+export { stackCluster, StackCluster } from "./stackCluster";
+export { DdpCommonArgs } from "./ddpCommonArgs";

@@ -8,6 +8,7 @@
  * image change still shows. Host readiness (an nvidia runtime, a local image, a dataset folder) becomes a warning:
  * the runner is not where the cluster runs. Only previews: an update with it set stops at once.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan, NodePlan, PropertyError } from "./plan";
 
@@ -40,10 +41,22 @@ export function hostPathsOf(plan: ClusterPlan): string {
     return (plan.nodes[0]?.mounts ?? []).filter((m) => m.type === "bind").map((m) => `${m.target}=${m.source}`).join(",");
 }
 
-/** ignoreChanges of a node's container in a portable preview (none otherwise). */
+/**
+ * A host path as the provider should read it: relative to the program's folder (where the provider runs) when it lies
+ * inside it, so that two checkouts declare the same path; absolute otherwise.
+ */
+export function programRelative(hostPath: string, programDir: string = process.cwd()): string {
+    const relative = path.relative(programDir, hostPath);
+    return !relative.startsWith("..") && !path.isAbsolute(relative) ? relative || "." : hostPath;
+}
+
+/**
+ * ignoreChanges of a node's container in a portable preview (none otherwise): the bind mounts' host paths, the node
+ * files' (uploads: their content hash is the ddpsim.agent label, which stays compared), a local image's id.
+ */
 export function portableNodeIgnores(plan: ClusterPlan, node: NodePlan): string[] {
     if (!isPortablePreview()) return [];
-    return [...bindSourcePaths(node), ...(plan.spec.imageMode === "local" ? ["image"] : [])];
+    return [...bindSourcePaths(node), ...(node.files.length > 0 ? ["uploads"] : []), ...(plan.spec.imageMode === "local" ? ["image"] : [])];
 }
 
 /** ignoreChanges of the run id's keepers in a portable preview (none otherwise). */

@@ -5,7 +5,7 @@
  * tests/e2e/interconnect.test.ts, which passes the tests' `pulumi up` driver (benchRuns.ts runs one cluster).
  */
 import { describeLink, INTERCONNECT_PRESETS, InterconnectPreset, LinkSpec, resolveInterconnect } from "../components/plan";
-import { ClusterDriver, ClusterRun, runCluster } from "./benchRuns";
+import { ClusterDriver, ClusterRun, median, runCluster } from "./benchRuns";
 
 export { cpuImage, runCluster } from "./benchRuns";
 export type { ClusterDriver, ClusterRun, DriverUp, RunOptions } from "./benchRuns";
@@ -138,12 +138,6 @@ export async function benchProfile(
         else result.failure = `training: ${failureOf(training)}`;
     }
     return result;
-}
-
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function bytesText(bytes: number | undefined): string {

@@ -10,7 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { MetricsLine, readMetricsFile } from "../cli/chaos/metrics";
 import { readLogs } from "../cli/sources/docker/logs";
+import { LABELS } from "../components/plan/labels";
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -45,7 +47,7 @@ export interface ClusterRun {
     /** Where every node's full log was saved (os.tmpdir()/ddpsim-bench-logs/<stack>). */
     logDir: string;
     /** metrics.jsonl from the checkpoint volume (one JSON line per training step), when the run trained. */
-    metrics: Record<string, any>[];
+    metrics: MetricsLine[];
 }
 
 export interface RunOptions {
@@ -112,20 +114,15 @@ export async function waitForExit(names: string[], timeoutMs: number): Promise<n
 }
 
 /** metrics.jsonl of a run volume (the Docker engine runs on this machine: read from the volume's folder). */
-export async function metricsOf(volume: string): Promise<Record<string, any>[]> {
-    const file = path.join((await docker.getVolume(volume).inspect()).Mountpoint, "metrics.jsonl");
-    if (!fs.existsSync(file)) return [];
-    return fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .flatMap((l) => {
-            try {
-                return [JSON.parse(l)];
-            } catch {
-                return []; // a line being written
-            }
-        });
+export async function metricsOf(volume: string): Promise<MetricsLine[]> {
+    return readMetricsFile(path.join((await docker.getVolume(volume).inspect()).Mountpoint, "metrics.jsonl"));
+}
+
+/** The median of a non-empty list. */
+export function median(values: number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Brings a cluster up, waits until every node exited, collects the logs and removes everything. */
@@ -172,8 +169,8 @@ function saveLogs(stack: string, names: string[], logs: string[]): string {
 
 /** The stack's containers in rank order, found by label (when `up` failed before printing its outputs). */
 async function stackContainers(stack: string): Promise<string[]> {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`ddpsim.stack=${stack}`] } });
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`] } });
     return containers
-        .sort((a, b) => Number(a.Labels["ddpsim.rank"]) - Number(b.Labels["ddpsim.rank"]))
+        .sort((a, b) => Number(a.Labels[LABELS.rank]) - Number(b.Labels[LABELS.rank]))
         .map((c) => c.Names[0].replace(/^\//, ""));
 }

@@ -23,8 +23,9 @@ import * as path from "path";
 import { promisify } from "util";
 import { configFileText, findOnPath, PULUMI_MISSING } from "../cli/stack/stackDriver";
 import { ClusterPlan } from "../components/plan";
-import { benchStack, cpuImage, cpuStackConfig, metricsOf } from "./benchRuns";
-import { planStack, readStackFiles } from "./compose";
+import { benchStack, cpuImage, cpuStackConfig, median, metricsOf } from "./benchRuns";
+import { planStack } from "./compose";
+import { readStackFiles } from "./stackFiles";
 import { engineDriver, EngineDriver, purgeLabelled } from "./engineDriver";
 import { dockerRunArgs, networkCreateArgs, volumeCreateArgs } from "./plainDocker";
 
@@ -171,12 +172,6 @@ async function throughDocker(image: string, round: number): Promise<Timeline> {
     } finally {
         await purgeLabelled(docker, "ddpsim", stack);
     }
-}
-
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const s = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)} s`);

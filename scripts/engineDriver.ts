@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { StackDriver } from "../cli/stack/stackDriver";
+import { LABELS } from "../components/plan/labels";
 import { ClusterDriver, DriverUp } from "./benchRuns";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -23,7 +24,7 @@ export interface EngineDriver extends ClusterDriver {
 
 /** Every Docker object labelled with the stack (project ddpsim): what a failed destroy may have left, and the volume. */
 export async function purgeLabelled(docker: Docker, project: string, stack: string): Promise<void> {
-    const filters = { label: [`ddpsim.project=${project}`, `ddpsim.stack=${stack}`] };
+    const filters = { label: [`${LABELS.project}=${project}`, `${LABELS.stack}=${stack}`] };
     const ignore = () => undefined;
     for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(ignore);
     for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(ignore);

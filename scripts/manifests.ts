@@ -3,12 +3,11 @@
  *   npm run manifests -- [--stack dev] [--out k8s] [--config-file FILE] [--name ddp] [--project-dir DIR]
  * Reads Pulumi.yaml and Pulumi.<stack>.yaml (or --config-file) without the Pulumi CLI, checks them as the stack program
  * checks a stack whose target is kubernetes (same errors, naming the `ddpsim:` keys), plans, and writes one YAML file
- * per object: claim.yaml (the run volume), job.yaml, service.yaml.
+ * per object: claim.yaml (the run volume), configmap.yaml (ddpsim's node files), job.yaml, service.yaml.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { defaultOwner } from "../components/owner";
 import { PropertyError } from "../components/plan";
 import {
     kubectlLogsCommand,
@@ -17,15 +16,14 @@ import {
     KubernetesManifests,
     planForKubernetes,
 } from "../components/targets/kubernetes";
-import { checkKubernetesStack } from "../components/targets/kubernetesSettings";
-import { readTarget } from "../components/targets/targetKeys";
-import { readStackFiles, STACK_CLUSTER_NAME, StackFiles } from "./compose";
+import { checkStackFiles, readStackFiles, STACK_CLUSTER_NAME, StackFiles } from "./stackFiles";
 import { runMain } from "./runMain";
 import { runExport } from "./stackFileArgs";
 
 /** The file each object is written to; `kubectl apply -f DIR` applies them in this (alphabetical) order. */
 export const MANIFEST_FILES: Record<keyof KubernetesManifests, string> = {
     checkpoints: "claim.yaml",
+    files: "configmap.yaml",
     job: "job.yaml",
     service: "service.yaml",
 };
@@ -36,20 +34,12 @@ export function planKubernetesStack(
     projectDir: string,
     clusterName: string = STACK_CLUSTER_NAME,
 ): { ok: true; manifests: KubernetesManifests; logsCommand: string } | { ok: false; message: string; errors: PropertyError[] } {
-    const target = readTarget(files.config.target);
-    const checked = checkKubernetesStack({
-        namespace: files.project,
-        stack: files.stack,
-        get: (key) => files.config[key],
-        presentKeys: files.presentKeys,
-        baseDir: projectDir,
-        extraErrors: [...(target.ok ? [] : [target.error]), ...files.errors],
-    });
+    const { checked, identity } = checkStackFiles(files, projectDir, "kubernetes", clusterName);
     if (!checked.ok) return checked;
-    const owner = files.config.owner ?? defaultOwner();
-    const plan = planForKubernetes(checked.spec, { owner, project: files.project, stack: files.stack, name: clusterName });
-    const manifests = kubernetesManifests(plan, checked.settings);
-    return { ok: true, manifests, logsCommand: kubectlLogsCommand(checked.settings.namespace ?? "", kubernetesJobName(plan.identity), plan.spec.nodes) };
+    const settings = checked.settings!;
+    const plan = planForKubernetes(checked.spec, identity);
+    const manifests = kubernetesManifests(plan, settings);
+    return { ok: true, manifests, logsCommand: kubectlLogsCommand(settings.namespace ?? "", kubernetesJobName(plan.identity), plan.spec.nodes) };
 }
 
 /** One file's text: where it came from, then the object. */

@@ -1,7 +1,7 @@
 /**
  * A cluster plan (components/plan) as plain `docker` commands: the network, the run volume and one `docker run` per
  * node with what the DdpCluster component gives its container (components/dockerNode.ts): host name and alias,
- * environment and run id, command, working directory, user, mounts, /dev/shm, restart policy, stop signal and
+ * environment and run id, command, working directory, user, node files (bind-mounted: `docker run` has no upload), mounts, /dev/shm, restart policy, stop signal and
  * grace, labels, capabilities, security options, GPUs, and the master's healthcheck. The start-up benchmark's
  * baseline (scripts/benchStartup.ts): the same containers without Pulumi.
  */
@@ -44,6 +44,7 @@ export function dockerRunArgs(
         ...Object.entries({ ...node.env, [plan.runIdVariable]: names.runId }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
         "--workdir", node.workingDir,
         ...(node.user !== undefined ? ["--user", node.user] : []),
+        ...node.files.flatMap((f) => ["--mount", `type=bind,source=${f.source},target=${f.target},readonly`]),
         ...node.mounts.flatMap((m) => ["--mount", `type=${m.type},source=${m.source},target=${m.target}${m.readOnly ? ",readonly" : ""}`]),
         "--shm-size", `${spec.shmSizeMb}m`,
         "--restart", spec.restartRetries > 0 ? `on-failure:${spec.restartRetries}` : "no",

@@ -1,7 +1,7 @@
 # ddpsim on Kubernetes: turns a pod of the cluster's Indexed Job into node JOB_COMPLETION_INDEX, then runs the node agent.
 """The command of every pod of a ddpsim Job, before the node agent:
 
-    python3 -c <this file> '{"address": "<job>-{index}.<service>", "nodes": N, "dnsWaitSeconds": S}' python3 -c <agent> ...
+    python3 /opt/ddpsim/indexed_node.py '{"address": "<job>-{index}.<service>", "nodes": N, "dnsWaitSeconds": S}' python3 /opt/ddpsim/node_agent.py ...
 
 1. Sets PET_LOCAL_ADDR, which torchrun reads as its --local-addr: the name this node gives the c10d rendezvous, which
    numbers nodes in the sorted order of those names. A pod's host name is `<job>-<index>`, unpadded, so past ten

@@ -1,7 +1,7 @@
 # ddpsim node agent: shapes the link, runs torchrun, stops deterministic failures, holds the stop grace period.
-"""The main process of every ddpsim node (PID 1 of its container), started as
+"""The main process of every ddpsim node (PID 1 of its container), shipped to every node as a file and started as
 
-    python3 -c <this file> '<config json>' torchrun ...
+    python3 /opt/ddpsim/node_agent.py '<config json>' torchrun ...
 
 It stays out of the script's way: torchrun runs the user's script exactly as configured, and its output passes
 through unchanged. Around it the agent
@@ -14,11 +14,16 @@ through unchanged. Around it the agent
      stopped node only repeats its verdict;
   3. on SIGTERM (docker stop, pulumi destroy), freezes torchrun, sends SIGTERM to the workers and lets them
      finish for the whole grace period (torchrun alone would kill them after 30 s), then ends torchrun.
+  4. with `stopExitCode` (Kubernetes, where a pod that exits 0 is an index done for good): a node stopped before
+     its script finished exits with that code even when its workers stopped cleanly, and so does a node whose
+     workers stopped cleanly because a peer was stopped (a stop note on the shared working directory), so that the
+     Job starts both again and they resume from the checkpoint.
 Standard library only, Python >= 3.8: it runs in any image that has torchrun.
 """
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -36,14 +41,19 @@ CAP_NET_ADMIN, PR_CAPBSET_DROP = 12, 24
 # torchrun's report of a failed worker (torch.distributed.elastic.multiprocessing.api), e.g.
 # "E1128 10:00:00.000000 45 torch/distributed/elastic/multiprocessing/api.py:869] failed (exitcode: 2) local_rank: 0 (pid: 51) of binary: /usr/bin/python3"
 WORKER_FAILED = re.compile(r"failed \(exitcode: (-?\d+)\) local_rank: (\d+) \(pid: (\d+)\)")
-# Lines that torchrun itself logs (glog style, or the older "[E ...]" style) and the summary of its own failure.
-TORCHRUN_LINE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ |\[[IWEF] |\[\d{4}-\d\d-\d\d )")
-TORCHRUN_NOISE = ("torch/distributed/elastic", "ChildFailedError", "torch.distributed.elastic", "[ddpsim")
-RANK_PREFIX = re.compile(r"^\[(rank|default)\d+\]:\s?")
-ARGPARSE_ERROR = re.compile(r"^\S+: error: ")
-# "error: ...", "[rank 1/2] error: ...", "FATAL: ..." at the start of a line (not "val error: 0.12" in a metrics line).
+# The first error line of a log: the same rule as the CLI's (cli/logs/errorLine.ts), both tested on the logs of
+# tests/fixtures/logs (tests/unit/firstErrorLine.test.ts). Change the two together.
+RANK_PREFIX = re.compile(r"^\[(?:rank|default)\d+\]:\s?")
+# torchrun's own log lines: glog style, c10d's "[E1128 ..."/"[W socket.cpp...", anything of torch/distributed/elastic/.
+TORCHRUN_LINE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s|\[[IWEF](\d{4} | ))")
+ARGPARSE_ERROR = re.compile(r"^\S+(?: -m \S+)?: error: ")
+PYTHON_ERROR = re.compile(r"^\S*python[\d.]*: (can't open file|No module named|Error while finding module)")
+# "error: ...", "[rank 1/2 node 1] error: ...", "FATAL: ..." at the start of a line (not "val error: 0.12").
 ERROR_PREFIX = re.compile(r"^(\[[^\]]*\]\s*)?(error|fatal)\b\s*:", re.IGNORECASE)
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|KeyError|StopIteration)(: |$)")
+FRAME = re.compile(r'^\s+File ".*", line \d+')
+TORCHRUN_FRAME = re.compile(r'^\s*File ".*(/torchrun|torch/distributed/(run|launch)\.py)", line \d+')
+
 # Errors of the distributed layer or the network: a peer died, a link broke, a rendezvous timed out. A restart
 # (torchrun's, Docker's) can cure them, so they never count as a deterministic failure.
 TRANSIENT = re.compile(
@@ -121,33 +131,75 @@ def log(message):
     sys.stdout.flush()
 
 
-def script_line(line):
-    """The line as the script wrote it, or None for torchrun's own log lines and the agent's."""
-    line = RANK_PREFIX.sub("", line.rstrip("\r\n"))
-    if not line.strip() or TORCHRUN_LINE.match(line) or any(n in line for n in TORCHRUN_NOISE):
-        return None
-    return line
+class ErrorLineFinder:
+    """Finds the first error line of a log, fed line by line: an argparse `prog: error: ...` line, Python's own
+    "can't open file" / "No module named", a line that starts with `error:` or `fatal:` (after one `[tag]`), the
+    exception line that ends the first Python traceback (also a SyntaxError's, which has no Traceback header), or an
+    exception line standing alone, whichever comes first. torchrun's own lines, tracebacks and ChildFailedError
+    summary, and ddpsim's `[ddpsim ...]` lines are skipped; `[rank0]:` prefixes are removed."""
+
+    def __init__(self):
+        self.line = None
+        self.mode = "scan"  # or "traceback", "summary"
+        self.first_frame = True
+        self.torchrun_trace = False
+        self.rules = 0
+
+    def push(self, raw):
+        if self.line is not None:
+            return
+        text = RANK_PREFIX.sub("", raw.rstrip("\r\n"))
+        if self.mode == "summary":
+            # torchrun's ChildFailedError block sits between two rules of '='.
+            if re.fullmatch(r"=+", text.strip()):
+                self.rules += 1
+                if self.rules >= 2:
+                    self.mode = "scan"
+            return
+        if self.mode == "traceback":
+            if text.strip() == "":
+                return
+            if text[:1].isspace():
+                if self.first_frame and TORCHRUN_FRAME.match(text):
+                    self.torchrun_trace = True
+                if re.match(r'^\s*File "', text):
+                    self.first_frame = False
+                return
+            self.mode = "scan"
+            if "ChildFailedError" in text:
+                self._start_summary()
+            elif not self.torchrun_trace and not text.startswith("torch.distributed.elastic."):
+                self.line = text.strip()
+            return
+        if text.startswith("[ddpsim") or TORCHRUN_LINE.match(text) or "torch/distributed/elastic/" in text:
+            return
+        if text.startswith("Traceback (most recent call last):"):
+            self._start_traceback(False)
+        elif FRAME.match(text):
+            self._start_traceback(bool(TORCHRUN_FRAME.match(text)))
+            self.first_frame = False
+        elif "ChildFailedError" in text:
+            self._start_summary()
+        elif ARGPARSE_ERROR.match(text) or PYTHON_ERROR.match(text) or ERROR_PREFIX.match(text):
+            self.line = text.strip()
+        elif EXCEPTION_LINE.match(text) and not text.startswith("torch.distributed.elastic."):
+            self.line = text.strip()
+
+    def _start_traceback(self, torchrun):
+        self.mode, self.first_frame, self.torchrun_trace = "traceback", True, torchrun
+
+    def _start_summary(self):
+        self.mode, self.rules = "summary", 0
 
 
 def first_error_line(lines):
-    """The first error a reader would quote: an argparse error, a "can't open file", or the exception line that
-    ends a Python traceback (or stands alone). None when there is none."""
-    in_traceback = False
-    for raw in lines:
-        line = script_line(raw)
-        if line is None:
-            continue
-        if ARGPARSE_ERROR.match(line) or ERROR_PREFIX.match(line) or "can't open file" in line:
-            return line.strip()
-        if line.startswith("Traceback (most recent call last)"):
-            in_traceback = True
-            continue
-        if in_traceback and (line.startswith(" ") or line.startswith("\t") or line.startswith("During handling")
-                             or line.startswith("The above exception")):
-            continue
-        if in_traceback or EXCEPTION_LINE.match(line):
-            return line.strip()
-    return None
+    """The first error line of `lines` (see ErrorLineFinder), or None."""
+    finder = ErrorLineFinder()
+    for line in lines:
+        finder.push(line)
+        if finder.line is not None:
+            break
+    return finder.line
 
 
 class FailurePolicy:
@@ -259,6 +311,36 @@ class Verdicts:
             except OSError as error:
                 log(f"warning: cannot record the verdict in {path}: {error}")
 
+    def write_stop(self, record):
+        """This node was stopped before its script finished: a note for its peers, whose workers stop with it."""
+        path = os.path.join(self.dir, f"stop-{record['node']}.json")
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            with open(f"{path}.tmp-{os.getpid()}", "w") as f:
+                f.write(json.dumps(record, sort_keys=True))
+            os.replace(f"{path}.tmp-{os.getpid()}", path)
+        except OSError as error:
+            log(f"warning: cannot leave the stop note {path}: {error}")
+
+    def stops_since(self, since, own_node):
+        """Stop notes of this run that other nodes left at or after `since`."""
+        found = []
+        try:
+            names = sorted(os.listdir(self.dir))
+        except OSError:
+            names = []
+        for name in names:
+            if not (name.startswith("stop-") and name.endswith(".json")):
+                continue
+            try:
+                with open(os.path.join(self.dir, name)) as f:
+                    record = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if record.get("runId") == self.run_id and record.get("node") != own_node and record.get("time", 0) >= since:
+                found.append(record)
+        return found
+
     def remove_other_runs(self):
         """Records of earlier runs are of no use; a run id names the current one."""
         if not self.run_id:
@@ -283,19 +365,22 @@ class Verdicts:
 # -- the link profile ------------------------------------------------------------------------------------------
 
 def apply_shaping(shaping):
-    """Runs the profile's tc commands; on failure prints the plan's one-line message and returns it."""
+    """Runs the profile's tc commands; on failure prints one line that says why and returns it."""
+    profile = f'ddpsim: interconnect "{shaping["profile"]}"'
     for command in shaping["commands"]:
         try:
             done = subprocess.run(command["argv"], capture_output=True, text=True)
         except FileNotFoundError:
-            return shaping["missingTc"]
+            return f"{profile} needs tc (package iproute2) in the image; not training unshaped."
         if done.returncode != 0:
             output = (done.stdout + done.stderr).replace("\n", " ").strip()
             if "qdisc kind is unknown" in output:
                 return command["missingQdisc"]
             if "Operation not permitted" in output:
-                return shaping["denied"].replace("{uid}", str(os.getuid()))
-            return f"{command['failed']}{output}"
+                return (f"{profile}: tc needs the NET_ADMIN capability, which uid {os.getuid()} lacks: run the node as "
+                        "root (the cluster grants NET_ADMIN only while the link is shaped, then drops it); not training "
+                        "unshaped.")
+            return f"{profile}: {shlex.join(command['argv'])} failed: {output}"
     log(shaping["applied"])
     if os.getuid() == 0:
         import ctypes
@@ -400,11 +485,13 @@ class Agent:
                                  os.path.join(state, "verdict.json"))
         self.torchrun = None
         self.lock = threading.Lock()
-        self.window = []  # the script's lines since the last failure, for the first error line
+        self.window = []  # the lines since the last failure (the last 400), for the first error line
         self.stopping = None  # why the agent is ending torchrun: "verdict", "peer", "signal"
         self.exit_code = None
         self.torchrun_status = None
         self.worker_failures = 0
+        self.stop_exit_code = config.get("stopExitCode")
+        self.started = time.time()  # this process's, not the node's first start: a new pod ignores older stop notes
 
     # output ------------------------------------------------------------------------------------------------
     def pump(self, source, sink):
@@ -429,9 +516,8 @@ class Agent:
         failed = WORKER_FAILED.search(line)
         with self.lock:
             if failed is None:
-                if script_line(line) is not None:
-                    self.window.append(line)
-                    del self.window[:-400]
+                self.window.append(line)
+                del self.window[:-400]
                 return
             error = first_error_line(self.window)
             self.window = []
@@ -511,6 +597,9 @@ class Agent:
         grace = float(self.config.get("graceSeconds", 30))
         deadline = time.monotonic() + max(grace - 3.0, 1.0)
         process = self.torchrun
+        if self.stop_exit_code is not None:
+            # Before the workers hear of it: they stop their peers' workers too, which must find this note.
+            self.verdicts.write_stop({"node": NODE, "signal": name, "time": round(time.time(), 3), "runId": self.verdicts.run_id})
         if process is None:
             os._exit(EXIT_STOPPED_BY_PEER)
         workers = children_of(process.pid)
@@ -535,6 +624,10 @@ class Agent:
             time.sleep(0.2)
         clean = len(statuses) == len(workers) and all(s == 0 for s in statuses.values())
         self.exit_code = 0 if clean and workers else EXIT_STOPPED_BY_PEER
+        if self.stop_exit_code is not None:
+            self.exit_code = self.stop_exit_code
+            log(f"{name}: stopped before the script finished: exiting {self.stop_exit_code} (a Job counts exit 0 as this "
+                "node done for good)")
         for sig in (signal.SIGCONT, signal.SIGTERM):
             try:
                 os.kill(process.pid, sig)
@@ -593,6 +686,12 @@ class Agent:
             t.join(timeout=5)
         if self.stopping in ("verdict", "peer", "signal") and self.exit_code is not None:
             return self.exit_code
+        if code == 0 and self.stop_exit_code is not None:
+            stops = self.verdicts.stops_since(self.started, NODE)
+            if stops:
+                log(f"the workers stopped because {stops[0]['node']} was stopped ({stops[0].get('signal', 'a signal')}) "
+                    f"before the script finished: exiting {self.stop_exit_code} (a Job counts exit 0 as this node done for good)")
+                return self.stop_exit_code
         if code in self.policy.fatal_exit_codes and self.stopping is None and not self.worker_failures:
             # torchrun itself failed before any worker did: its usage error (exit 2) is as final as a script's.
             with self.lock:

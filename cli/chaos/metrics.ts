@@ -1,11 +1,14 @@
 /**
  * Our trainer's metrics.jsonl (one line per optimizer step, rank 0), read from the run volume through any node's
  * container with Docker's archive API (`docker cp`): works for running, paused and exited nodes, and with a remote
- * engine. A script that writes no such file has none: the chaos report then uses the logs' progress lines.
+ * engine. A script that writes no such file has none: the chaos report then uses the logs' progress lines. The one
+ * reader of the file: the benches and tests read it with parseMetrics / readMetricsFile too.
  */
 import Docker from "dockerode";
+import * as fs from "fs";
 import { CONTAINER_PATHS } from "../../components/plan/defaults";
 
+/** One line of metrics.jsonl (training/ddpsim_train/metrics.py writes every field; a reader needs step and time). */
 export interface MetricsLine {
     step: number;
     /** Unix seconds when rank 0 logged the step. */
@@ -15,6 +18,8 @@ export interface MetricsLine {
     /** When the training attempt that logged it started (unix seconds): a new value is a new attempt. */
     attempt?: number;
     loss?: number;
+    samples_per_s?: number;
+    step_time_s?: number;
 }
 
 /** The first regular file of a tar archive (what the archive API returns for one file). */
@@ -45,6 +50,11 @@ export function parseMetrics(text: string): MetricsLine[] {
         }
     }
     return lines;
+}
+
+/** metrics.jsonl on this machine's file system (a run volume's folder, a test's checkpoint folder); [] when absent. */
+export function readMetricsFile(file: string): MetricsLine[] {
+    return fs.existsSync(file) ? parseMetrics(fs.readFileSync(file, "utf8")) : [];
 }
 
 function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import Docker from "dockerode";
 import { CONTAINER_PATHS } from "../../components/plan/defaults";
-import { LABEL_PREFIX } from "../../components/plan/plan";
+import { LABELS } from "../../components/plan/labels";
 import { CliError } from "../errors";
 import { demuxAll } from "../sources/docker/demux";
 import { parseResult } from "../logs/logParsers";
@@ -64,7 +64,7 @@ export async function runReference(docker: Docker, nodeId: string, say: (line: s
         WorkingDir: "/tmp",
         // No network: torchrun's store resolves its own host name, which only "localhost" does then.
         Hostname: "localhost",
-        Labels: { [`${LABEL_PREFIX}.helper`]: "chaos-reference" },
+        Labels: { [LABELS.helper]: "chaos-reference" },
         HostConfig: { NetworkMode: "none", Mounts: mounts, ShmSize: 2 * 1024 * 1024 * 1024, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] },
     });
     try {

@@ -7,15 +7,15 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { packageTrainingDir } from "../../components/plan/validate";
-import { ClusterRef } from "../sources/source";
+import { ClusterIdentity } from "../sources/source";
 import { demuxText } from "../sources/docker/demux";
 import { resultText, table } from "../format";
-import { LABEL_PREFIX } from "../../components/plan/plan";
+import { LABELS } from "../../components/plan/labels";
 import { ChaosAnalysis, FaultOutcome } from "./analysis";
 import { MetricsLine } from "./metrics";
 
 export interface ChaosReport extends ChaosAnalysis {
-    ref: ClusterRef;
+    ref: ClusterIdentity;
     scenario: string;
     startedAt: string;
     endedAt: string;
@@ -127,7 +127,7 @@ export async function drawPlot(docker: Docker, image: string, input: object): Pr
         Cmd: ["python3", "-c", source, JSON.stringify(input)],
         Env: ["MPLCONFIGDIR=/tmp", "HOME=/tmp"],
         NetworkDisabled: true,
-        Labels: { [`${LABEL_PREFIX}.helper`]: "chaos-plot" },
+        Labels: { [LABELS.helper]: "chaos-plot" },
         HostConfig: { NetworkMode: "none", CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] },
     });
     try {

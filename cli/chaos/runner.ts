@@ -97,135 +97,175 @@ async function createdMs(docker: Docker, nodes: ClusterNode[]): Promise<number> 
     return Math.min(...times);
 }
 
-export async function runChaos(source: DockerSource, nodes: ClusterNode[], scenario: Scenario, options: ChaosRunOptions): Promise<ChaosRun> {
-    const { docker, ref, faults } = source;
-    const store = FaultStore.of(ref);
-    const planned = await planFaults(faults, nodes, scenario, store);
-    const ids = nodes.map((n) => n.id);
-    const dir = checkpointDirOf(await docker.getContainer(nodes[0].id).inspect());
-    const since = await createdMs(docker, nodes);
-    const starts = await countStarts(docker, ids);
+/** One chaos run under way: its faults, what it watches of the cluster, and what it reads at the end. */
+class ChaosSession {
+    readonly startMs = Date.now();
+    private readonly ids: string[];
     /** Starts the chaos run made itself (heal of lose, a partitioned node whose restarts ran out). */
-    const ownStarts = new Map<string, number>();
-    const startMs = Date.now();
-    const elapsed = () => ((Date.now() - startMs) / 1000).toFixed(1);
-    const say = (text: string) => options.say(`+${elapsed()}s ${text}`);
-    const pollMs = options.pollMs ?? 500;
-    const needsSteps = planned.some((p) => p.fault.atStep !== undefined);
-    const tracker = new ClusterTracker(source, nodes, 3600);
+    private readonly ownStarts = new Map<string, number>();
+    private readonly tracker: ClusterTracker;
 
-    const currentStep = async (): Promise<number> => {
-        const metrics = (await readMetrics(docker, ids, dir)).filter((m) => m.time * 1000 >= since);
+    private constructor(
+        private readonly source: DockerSource,
+        private readonly nodes: ClusterNode[],
+        private readonly options: ChaosRunOptions,
+        private readonly store: FaultStore,
+        readonly planned: Planned[],
+        /** The checkpoint folder the scripts were told, where our trainer writes metrics.jsonl. */
+        private readonly dir: string,
+        /** When the cluster's containers were created: metrics lines before it belong to an earlier deployment. */
+        private readonly since: number,
+        private readonly starts: { counts: Map<string, number>; stop: () => void },
+    ) {
+        this.ids = nodes.map((n) => n.id);
+        this.tracker = new ClusterTracker(source, nodes, 3600);
+    }
+
+    static async open(source: DockerSource, nodes: ClusterNode[], scenario: Scenario, options: ChaosRunOptions): Promise<ChaosSession> {
+        const store = FaultStore.of(source.ref);
+        const planned = await planFaults(source.faults, nodes, scenario, store);
+        const ids = nodes.map((n) => n.id);
+        const dir = checkpointDirOf(await source.docker.getContainer(nodes[0].id).inspect());
+        const since = await createdMs(source.docker, nodes);
+        return new ChaosSession(source, nodes, options, store, planned, dir, since, await countStarts(source.docker, ids));
+    }
+
+    say(text: string): void {
+        this.options.say(`+${((Date.now() - this.startMs) / 1000).toFixed(1)}s ${text}`);
+    }
+
+    private async metrics(): Promise<MetricsLine[]> {
+        return (await readMetrics(this.source.docker, this.ids, this.dir)).filter((m) => m.time * 1000 >= this.since);
+    }
+
+    /** The training step now: from metrics.jsonl, else the nodes' progress lines. */
+    private async currentStep(): Promise<number> {
+        const metrics = await this.metrics();
         if (metrics.length > 0) return Math.max(...metrics.map((m) => m.step));
-        const snap = await tracker.snapshot();
+        const snap = await this.tracker.snapshot();
         return Math.max(0, ...snap.nodes.map((n) => n.facts.progress?.step ?? 0));
-    };
+    }
 
-    const heal = async (p: Planned) => {
-        const { healed, failed } = await faults.heal(store, [p.record!]);
+    private async inject(p: Planned, step: number, active: Planned[]): Promise<void> {
+        try {
+            const injected = await this.source.faults.inject(p.node, p.fault.spec, this.store);
+            p.event.startMs = injected.atMs;
+            p.event.what = injected.what;
+            if (injected.record !== undefined) {
+                p.record = injected.record;
+                p.dueEndMs = injected.atMs + (p.fault.spec.forSeconds ?? 0) * 1000;
+                active.push(p);
+            } else {
+                p.event.endMs = injected.atMs;
+            }
+            this.say(`fault ${p.fault.index}: ${specText(p.fault.spec)} ${who(p.node)}${step > 0 ? ` at step ${step}` : ""}: ${injected.what}`);
+        } catch (err) {
+            p.event.error = (err as Error).message;
+            this.say(`fault ${p.fault.index}: ${specText(p.fault.spec)} ${who(p.node)} not made: ${p.event.error}`);
+        }
+    }
+
+    private async heal(p: Planned): Promise<void> {
+        const { healed, failed } = await this.source.faults.heal(this.store, [p.record!]);
         p.event.endMs = Date.now();
         for (const h of healed) {
             p.event.healed = h.what;
-            if (/\bstarted( again)?\b/.test(h.what)) ownStarts.set(p.node.id, (ownStarts.get(p.node.id) ?? 0) + 1);
-            say(`fault ${p.fault.index} healed: ${p.record!.kind} ${who(p.node)}: ${h.what}`);
+            if (/\bstarted( again)?\b/.test(h.what)) this.ownStarts.set(p.node.id, (this.ownStarts.get(p.node.id) ?? 0) + 1);
+            this.say(`fault ${p.fault.index} healed: ${p.record!.kind} ${who(p.node)}: ${h.what}`);
         }
         for (const f of failed) {
             p.event.healed = `healing failed: ${f.error}`;
-            say(`fault ${p.fault.index}: healing ${p.record!.kind} ${who(p.node)} FAILED: ${f.error} (ddpsim heal retries it)`);
+            this.say(`fault ${p.fault.index}: healing ${p.record!.kind} ${who(p.node)} FAILED: ${f.error} (ddpsim heal retries it)`);
         }
         p.record = undefined;
-    };
+    }
 
-    say(`chaos: ${planned.length} fault(s) against stack ${ref.stack} (cluster ${ref.cluster})`);
-    let aborted = false;
-    try {
-        const pending = [...planned];
-        const active: Planned[] = [];
-        while ((pending.length > 0 || active.length > 0) && !options.signal.aborted) {
-            const step = needsSteps && pending.some((p) => p.fault.atStep !== undefined) ? await currentStep() : 0;
-            const now = Date.now();
-            for (const p of [...pending]) {
-                const due = p.fault.atSeconds !== undefined ? now - startMs >= p.fault.atSeconds * 1000 : step >= p.fault.atStep!;
-                if (!due) continue;
-                pending.splice(pending.indexOf(p), 1);
-                try {
-                    const injected = await faults.inject(p.node, p.fault.spec, store);
-                    p.event.startMs = injected.atMs;
-                    p.event.what = injected.what;
-                    if (injected.record !== undefined) {
-                        p.record = injected.record;
-                        p.dueEndMs = injected.atMs + (p.fault.spec.forSeconds ?? 0) * 1000;
-                        active.push(p);
-                    } else {
-                        p.event.endMs = injected.atMs;
-                    }
-                    say(`fault ${p.fault.index}: ${specText(p.fault.spec)} ${who(p.node)}${step > 0 ? ` at step ${step}` : ""}: ${injected.what}`);
-                } catch (err) {
-                    p.event.error = (err as Error).message;
-                    say(`fault ${p.fault.index}: ${specText(p.fault.spec)} ${who(p.node)} not made: ${p.event.error}`);
+    /** Makes each fault when its time or step comes and heals it after its duration; whether it was aborted. */
+    async runFaults(): Promise<boolean> {
+        const signal = this.options.signal;
+        const needsSteps = this.planned.some((p) => p.fault.atStep !== undefined);
+        try {
+            const pending = [...this.planned];
+            const active: Planned[] = [];
+            while ((pending.length > 0 || active.length > 0) && !signal.aborted) {
+                const step = needsSteps && pending.some((p) => p.fault.atStep !== undefined) ? await this.currentStep() : 0;
+                const now = Date.now();
+                for (const p of [...pending]) {
+                    const due = p.fault.atSeconds !== undefined ? now - this.startMs >= p.fault.atSeconds * 1000 : step >= p.fault.atStep!;
+                    if (!due) continue;
+                    pending.splice(pending.indexOf(p), 1);
+                    await this.inject(p, step, active);
                 }
+                for (const p of [...active]) {
+                    if (Date.now() < p.dueEndMs!) continue;
+                    active.splice(active.indexOf(p), 1);
+                    await this.heal(p);
+                }
+                await sleep(this.options.pollMs ?? 500, signal);
             }
-            for (const p of [...active]) {
-                if (Date.now() < p.dueEndMs!) continue;
-                active.splice(active.indexOf(p), 1);
-                await heal(p);
-            }
-            await sleep(pollMs, options.signal);
+            return signal.aborted;
+        } finally {
+            // Never leave a fault behind: on Ctrl-C or an error, heal what is still active.
+            for (const p of this.planned) if (p.record !== undefined) await this.heal(p);
         }
-        aborted = options.signal.aborted;
-    } finally {
-        // Never leave a fault behind: on Ctrl-C or an error, heal what is still active.
-        for (const p of planned) if (p.record !== undefined) await heal(p);
     }
 
-    let end: ChaosRun["end"] = "aborted";
-    if (!aborted) {
-        say("every fault is over; waiting for the run to end");
-        const watched = await watchCluster(tracker, {
-            timeoutS: scenario.timeoutSeconds ?? options.timeoutSeconds,
-            signal: options.signal,
+    /** Waits for the run to end once every fault is over. */
+    async awaitEnd(timeoutS: number): Promise<ChaosRun["end"]> {
+        this.say("every fault is over; waiting for the run to end");
+        const watched = await watchCluster(this.tracker, { timeoutS, signal: this.options.signal });
+        const how = watched.end === "done" ? "ended" : watched.end === "timeout" ? "did not end in time" : "wait stopped";
+        this.say(`run ${how}: ${verdictText(watched.snap.verdict)}`);
+        return watched.end;
+    }
+
+    /** What the nodes left behind (logs, metrics, restarts, the result), analysed. */
+    async report(): Promise<ChaosReport> {
+        const endMs = Date.now();
+        const snap = await this.tracker.snapshot(); // the tracker reads only the lines written since its last snapshot
+        const perNode: LogLine[][] = await Promise.all(snap.nodes.map((n) => this.source.readLogs(n)));
+        const logs = mergeByTime(perNode).filter((l) => timeMs(l) >= this.since);
+        const metrics = await this.metrics();
+        this.starts.stop();
+        const restarts: NodeRestarts[] = this.nodes.map((n) => ({
+            node: n.node,
+            rank: n.rank,
+            before: 0,
+            after: Math.max(0, (this.starts.counts.get(n.id) ?? 0) - (this.ownStarts.get(n.id) ?? 0)),
+        }));
+        const result = snap.nodes.map((n) => n.facts.result).find((r) => r !== undefined);
+        const reference = this.options.reference;
+        const analysis = analyse({
+            startMs: this.startMs,
+            endMs,
+            faults: this.planned.map((p) => p.event),
+            metrics,
+            logs,
+            restarts,
+            verdict: { status: snap.verdict.status, text: verdictText(snap.verdict) },
+            ...(result !== undefined ? { result } : {}),
+            ...(reference !== undefined ? { reference } : {}),
         });
-        end = watched.end;
-        say(`run ${end === "done" ? "ended" : end === "timeout" ? "did not end in time" : "wait stopped"}: ${verdictText(watched.snap.verdict)}`);
+        const progress: [number, number][] = [];
+        for (const line of logs) {
+            const p = line.rank === 0 ? parseProgress(stripRankPrefix(line.text)) : undefined;
+            if (p?.step !== undefined) progress.push([timeMs(line) / 1000, p.step]);
+        }
+        return {
+            ...analysis,
+            ref: this.source.ref,
+            scenario: this.options.scenarioName,
+            startedAt: new Date(this.startMs).toISOString(),
+            endedAt: new Date(endMs).toISOString(),
+            timeline: timelineOf(this.startMs, metrics, metrics.length > 0 ? [] : progress),
+        };
     }
+}
 
-    const endMs = Date.now();
-    const snap = await tracker.snapshot(); // the tracker reads only the lines written since its last snapshot
-    const perNode: LogLine[][] = await Promise.all(snap.nodes.map((n) => source.readLogs(n)));
-    const logs = mergeByTime(perNode).filter((l) => timeMs(l) >= since);
-    const metrics: MetricsLine[] = (await readMetrics(docker, ids, dir)).filter((m) => m.time * 1000 >= since);
-    starts.stop();
-    const restarts: NodeRestarts[] = nodes.map((n) => ({
-        node: n.node,
-        rank: n.rank,
-        before: 0,
-        after: Math.max(0, (starts.counts.get(n.id) ?? 0) - (ownStarts.get(n.id) ?? 0)),
-    }));
-    const result = snap.nodes.map((n) => n.facts.result).find((r) => r !== undefined);
-    const verdict = { status: snap.verdict.status, text: verdictText(snap.verdict) };
-    const analysis = analyse({
-        startMs,
-        endMs,
-        faults: planned.map((p) => p.event),
-        metrics,
-        logs,
-        restarts,
-        verdict,
-        ...(result !== undefined ? { result } : {}),
-        ...(options.reference !== undefined ? { reference: options.reference } : {}),
-    });
-    const progress: [number, number][] = [];
-    for (const line of logs) {
-        const p = line.rank === 0 ? parseProgress(stripRankPrefix(line.text)) : undefined;
-        if (p?.step !== undefined) progress.push([timeMs(line) / 1000, p.step]);
-    }
-    const report: ChaosReport = {
-        ...analysis,
-        ref,
-        scenario: options.scenarioName,
-        startedAt: new Date(startMs).toISOString(),
-        endedAt: new Date(endMs).toISOString(),
-        timeline: timelineOf(startMs, metrics, metrics.length > 0 ? [] : progress),
-    };
-    return { report, startMs, end };
+export async function runChaos(source: DockerSource, nodes: ClusterNode[], scenario: Scenario, options: ChaosRunOptions): Promise<ChaosRun> {
+    const session = await ChaosSession.open(source, nodes, scenario, options);
+    session.say(`chaos: ${session.planned.length} fault(s) against stack ${source.ref.stack} (cluster ${source.ref.cluster})`);
+    const aborted = await session.runFaults();
+    const end = aborted ? "aborted" : await session.awaitEnd(scenario.timeoutSeconds ?? options.timeoutSeconds);
+    return { report: await session.report(), startMs: session.startMs, end };
 }

@@ -6,7 +6,7 @@
  * namespace, with only the KILL capability, sends the signal instead.
  */
 import Docker from "dockerode";
-import { LABEL_PREFIX } from "../../components/plan/plan";
+import { LABEL_PREFIX } from "../../components/plan/labels";
 import { FaultStore } from "../faults/records";
 import { demuxText } from "../sources/docker/demux";
 import { DockerSource } from "../sources/docker/source";

@@ -10,8 +10,8 @@ import { compareTime, LogLine } from "../logs/logLine";
 import { parseMarker } from "../logs/logParsers";
 import { sleep } from "../signals";
 import { DockerSource } from "../sources/docker/source";
-import { LABELS } from "../sources/labels";
-import { ClusterNode, ClusterRef, NodeState } from "../sources/source";
+import { identityOfLabels } from "../../components/plan/labels";
+import { ClusterIdentity, ClusterNode, NodeState } from "../sources/source";
 import { StackDriver } from "../stack/stackDriver";
 import { exitedForGood } from "../watch/verdict";
 import { crashNode } from "./crash";
@@ -58,11 +58,10 @@ class LineReader {
     }
 }
 
-async function clusterOf(docker: Docker, outputs: Record<string, unknown>): Promise<ClusterRef | undefined> {
+async function clusterOf(docker: Docker, outputs: Record<string, unknown>): Promise<ClusterIdentity | undefined> {
     const names = outputs.containerNames;
     if (!Array.isArray(names) || typeof names[0] !== "string") return undefined;
-    const labels = (await docker.getContainer(names[0]).inspect()).Config.Labels ?? {};
-    return { owner: labels[LABELS.owner], project: labels[LABELS.project], stack: labels[LABELS.stack], cluster: labels[LABELS.cluster] };
+    return identityOfLabels((await docker.getContainer(names[0]).inspect()).Config.Labels ?? {});
 }
 
 interface Watched {

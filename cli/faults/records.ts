@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ClusterRef } from "../sources/source";
+import { ClusterIdentity } from "../sources/source";
 import { CliError } from "../errors";
 
 export const FAULT_KINDS = ["crash", "lose", "hang", "partition", "slow", "degrade"] as const;
@@ -67,7 +67,7 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, "_");
 
-export function recordFile(ref: ClusterRef, env: NodeJS.ProcessEnv = process.env): string {
+export function recordFile(ref: ClusterIdentity, env: NodeJS.ProcessEnv = process.env): string {
     return path.join(stateDir(env), "faults", `${safe(ref.owner)}.${safe(ref.project)}.${safe(ref.stack)}.${safe(ref.cluster)}.json`);
 }
 
@@ -82,7 +82,7 @@ function sleepSync(ms: number): void {
 export class FaultStore {
     constructor(readonly file: string) {}
 
-    static of(ref: ClusterRef): FaultStore {
+    static of(ref: ClusterIdentity): FaultStore {
         return new FaultStore(recordFile(ref));
     }
 

@@ -1,19 +1,30 @@
 import { isTorchrunLine, stripRankPrefix } from "./logParsers";
 
+/*
+ * The first error line of a log: the same rule as the node agent's (training/node_agent.py, ErrorLineFinder), whose
+ * verdict names the error the CLI shows; both are tested on the logs of tests/fixtures/logs
+ * (tests/unit/firstErrorLine.test.ts). Change the two together.
+ */
+
 /** argparse's `prog: error: ...` (prog may be `python3 -m pkg.mod`). */
 const ARGPARSE = /^\S+(?: -m \S+)?: error: /;
 /** `python3: can't open file '/workspace/x.py': [Errno 2] ...`, `/usr/bin/python3: No module named pkg`. */
 const PYTHON = /^\S*python[\d.]*: (can't open file|No module named|Error while finding module)/;
+/** `error: ...`, `[rank 1/2 node 1] error: ...`, `FATAL: ...` at the start of a line (not `val error: 0.12`). */
+const ERROR_PREFIX = /^(\[[^\]]*\]\s*)?(error|fatal)\b\s*:/i;
+/** An exception line standing alone: `RuntimeError: ...`, `KeyboardInterrupt`, `pkg.mod.SomeException: ...`. */
+const EXCEPTION_LINE = /^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|KeyError|StopIteration)(: |$)/;
 /** The first frame of torchrun's own tracebacks. */
 const TORCHRUN_FRAME = /^\s*File ".*(\/torchrun|torch\/distributed\/(run|launch)\.py)", line \d+/;
 
 type Mode = "scan" | "traceback" | "summary";
 
 /**
- * Finds the first error line of a log, fed line by line: the exception line ending the first Python traceback
- * (also a SyntaxError's, which has no `Traceback` header), an argparse `prog: error: ...` line, or Python's
- * `can't open file` / `No module named`, whichever comes first. torchrun's own lines, tracebacks and its
- * ChildFailedError summary block are skipped; `[rank0]:` prefixes are removed.
+ * Finds the first error line of a log, fed line by line: an argparse `prog: error: ...` line, Python's own
+ * `can't open file` / `No module named`, a line that starts with `error:` or `fatal:` (after one `[tag]`), the
+ * exception line that ends the first Python traceback (also a SyntaxError's, which has no `Traceback` header), or an
+ * exception line standing alone, whichever comes first. torchrun's own lines, tracebacks and ChildFailedError summary,
+ * and ddpsim's `[ddpsim ...]` lines are skipped; `[rank0]:` prefixes are removed.
  */
 export class ErrorLineFinder {
     private found: string | undefined;
@@ -47,7 +58,7 @@ export class ErrorLineFinder {
                 this.found = text.trim();
                 return;
             case "scan":
-                if (isTorchrunLine(text)) return;
+                if (text.startsWith("[ddpsim") || isTorchrunLine(text)) return;
                 if (text.startsWith("Traceback (most recent call last):")) return this.startTraceback(false);
                 if (/^\s+File ".*", line \d+/.test(text)) {
                     this.startTraceback(TORCHRUN_FRAME.test(text));
@@ -55,7 +66,8 @@ export class ErrorLineFinder {
                     return;
                 }
                 if (text.includes("ChildFailedError")) return this.startSummary();
-                if (ARGPARSE.test(text) || PYTHON.test(text)) this.found = text.trim();
+                if (ARGPARSE.test(text) || PYTHON.test(text) || ERROR_PREFIX.test(text)) this.found = text.trim();
+                else if (EXCEPTION_LINE.test(text) && !text.startsWith("torch.distributed.elastic.")) this.found = text.trim();
                 return;
             default: {
                 const never: never = this.mode;

@@ -8,16 +8,11 @@
 import { CliError } from "../errors";
 import { FaultSpec } from "../faults/kinds";
 import { FaultRecord, FaultStore, Healed, Injected } from "../faults/records";
+import { ClusterIdentity } from "../../components/plan/types";
 import { LogLine } from "../logs/logLine";
 
-/** Which cluster: the labels every target puts on its nodes (docs/cli.md, "Labels"). */
-export interface ClusterRef {
-    /** Whose cluster (label ddpsim.owner): by default the OS user running the CLI. */
-    owner: string;
-    project: string;
-    stack: string;
-    cluster: string;
-}
+/** Which cluster: the identity every target labels its nodes with (docs/cli.md, "Labels"); the owner defaults to the OS user. */
+export type { ClusterIdentity } from "../../components/plan/types";
 
 /** One node of a cluster, as its labels describe it. */
 export interface ClusterNode {
@@ -70,7 +65,7 @@ export interface FaultHooks {
 
 /** A running cluster, found by its labels. */
 export interface ClusterSource {
-    readonly ref: ClusterRef;
+    readonly ref: ClusterIdentity;
     /** The cluster's nodes, by rank. */
     nodes(): Promise<ClusterNode[]>;
     /** The node's state now; a CliError when it is gone. */

@@ -12,8 +12,11 @@ import { defaultOwner } from "../../components/owner";
 import { clusterFilters } from "../sources/docker/cluster";
 import { connectDocker } from "../sources/docker/connect";
 import { DockerSource } from "../sources/docker/source";
-import { LABELS } from "../sources/labels";
-import { ClusterNode, ClusterRef, ClusterSource } from "../sources/source";
+import { identityOfLabels, LABELS } from "../../components/plan/labels";
+import { afterKubernetesDestroy } from "../sources/kubernetes/claims";
+import { connectKubernetes, KubernetesApi } from "../sources/kubernetes/client";
+import { KubernetesSource } from "../sources/kubernetes/source";
+import { ClusterNode, ClusterIdentity, ClusterSource } from "../sources/source";
 import { formatDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { useColour, verdictText } from "../format";
@@ -78,18 +81,17 @@ class Interrupts {
 }
 
 /** The cluster `up` made: read from its first container's labels, else from the stack's config. */
-async function clusterRef(docker: Docker, driver: StackDriver, outputs: Record<string, unknown>): Promise<ClusterRef> {
+async function clusterRef(docker: Docker, driver: StackDriver, outputs: Record<string, unknown>): Promise<ClusterIdentity> {
     const names = outputs.containerNames;
     if (Array.isArray(names) && typeof names[0] === "string") {
         const labels = (await docker.getContainer(names[0]).inspect()).Config.Labels ?? {};
-        if (labels[LABELS.stack] !== undefined) {
-            return { owner: labels[LABELS.owner], project: labels[LABELS.project], stack: labels[LABELS.stack], cluster: labels[LABELS.cluster] };
-        }
+        const identity = labels[LABELS.stack] !== undefined ? identityOfLabels(labels) : undefined;
+        if (identity !== undefined) return identity;
     }
     return fallbackRef(driver);
 }
 
-function fallbackRef(driver: StackDriver): ClusterRef {
+function fallbackRef(driver: StackDriver): ClusterIdentity {
     const owner = driver.configValue("owner");
     return {
         owner: typeof owner === "string" && owner !== "" ? owner : defaultOwner(),
@@ -125,8 +127,16 @@ async function waitForVerdict(
     }
 }
 
+/** The claim of the run volume, kept (retainOnDelete) or removed with --purge. */
+async function afterKubernetesRun(api: KubernetesApi, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
+    const claim = outputs.checkpointVolumeName;
+    const namespace = outputs.kubernetesNamespace;
+    if (typeof claim !== "string") return;
+    await afterKubernetesDestroy(api, claim, typeof namespace === "string" ? namespace : "", purge, say);
+}
+
 /** Removes the cluster's volumes left after the destroy (purge), or says which one is kept. */
-async function afterDestroy(docker: Docker, ref: ClusterRef, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
+async function afterDestroy(docker: Docker, ref: ClusterIdentity, outputs: Record<string, unknown>, purge: boolean, say: (line: string) => void) {
     const byLabel = (await docker.listVolumes({ filters: clusterFilters(ref) })).Volumes ?? [];
     const names = new Set(byLabel.map((v) => v.Name));
     const named = outputs.checkpointVolumeName;
@@ -144,7 +154,6 @@ async function afterDestroy(docker: Docker, ref: ClusterRef, outputs: Record<str
 /** The whole run; resolves to the exit code. */
 export async function runStack(options: RunStackOptions): Promise<number> {
     const say = (text: string) => process.stderr.write(`ddpsim: ${text}\n`);
-    const docker = await connectDocker();
     const echo = options.quiet ? undefined : (text: string) => process.stderr.write(text);
     const driver = await StackDriver.open({
         projectDir: options.projectDir,
@@ -153,6 +162,10 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         onOutput: echo,
         color: useColour(process.stderr),
     });
+    // A kubernetes stack's run is read through the cluster's API (the kubeconfig's), a docker stack's through Docker.
+    const onKubernetes = driver.configValue("target") === "kubernetes";
+    const kubernetes = onKubernetes ? await connectKubernetes() : undefined;
+    const docker = onKubernetes ? undefined : await connectDocker();
     const interrupts = new Interrupts(say);
     const backend = process.env.PULUMI_BACKEND_URL ?? "the project's backend (Pulumi.yaml backend.url, else the one you are logged in to)";
     try {
@@ -163,7 +176,7 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         const up = await driver.up(interrupts.run.signal);
         let code: number;
         let outputs = up.outputs;
-        let ref: ClusterRef | undefined;
+        let ref: ClusterIdentity | undefined;
         if (interrupts.code !== undefined) {
             code = interrupts.code;
         } else if (!up.ok) {
@@ -172,11 +185,11 @@ export async function runStack(options: RunStackOptions): Promise<number> {
         } else {
             say(`pulumi up returned after ${up.seconds.toFixed(1)} s; waiting for the run`);
             try {
-                ref = await clusterRef(docker, driver, up.outputs);
-                const source = new DockerSource(docker, ref);
+                ref = docker !== undefined ? await clusterRef(docker, driver, up.outputs) : fallbackRef(driver);
+                const source = docker !== undefined ? new DockerSource(docker, ref) : new KubernetesSource(kubernetes!, ref);
                 const nodes = await source.nodes();
                 if (nodes.length === 0) {
-                    say(`pulumi up created no node container of cluster ${ref.cluster} (owner ${ref.owner}, stack ${ref.stack})`);
+                    say(`pulumi up created no node ${docker !== undefined ? "container" : "Job"} of cluster ${ref.cluster} (owner ${ref.owner}, stack ${ref.stack})`);
                     code = EXIT.error;
                 } else {
                     code = await waitForVerdict(source, nodes, options, interrupts.run.signal, interrupts, say);
@@ -202,7 +215,8 @@ export async function runStack(options: RunStackOptions): Promise<number> {
             return interrupts.code ?? (code === EXIT.ok ? EXIT.error : code);
         }
         say(`pulumi destroy took ${destroyed.seconds.toFixed(1)} s`);
-        await afterDestroy(docker, ref, outputs, options.purge, say);
+        if (docker !== undefined) await afterDestroy(docker, ref, outputs, options.purge, say);
+        else await afterKubernetesRun(kubernetes!, outputs, options.purge, say);
         return interrupts.code ?? code;
     } finally {
         interrupts.remove();

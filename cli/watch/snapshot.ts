@@ -4,7 +4,7 @@
  */
 import { FactsBuilder, LogFacts } from "../logs/logFacts";
 import { compareTime, LogLine } from "../logs/logLine";
-import { ClusterNode, ClusterRef, ClusterSource, NodeState } from "../sources/source";
+import { ClusterNode, ClusterIdentity, ClusterSource, NodeState } from "../sources/source";
 import { clusterVerdict, ClusterVerdict, NodeSnapshot } from "./verdict";
 
 export interface NodeReport extends NodeState {
@@ -12,7 +12,7 @@ export interface NodeReport extends NodeState {
 }
 
 export interface ClusterSnapshot {
-    ref: ClusterRef;
+    ref: ClusterIdentity;
     nodes: NodeReport[];
     verdict: ClusterVerdict;
     /** When it was taken, ms since the epoch. */
@@ -29,7 +29,7 @@ export class ClusterTracker {
         private readonly stallAfterSeconds: number,
     ) {}
 
-    get ref(): ClusterRef {
+    get ref(): ClusterIdentity {
         return this.source.ref;
     }
 

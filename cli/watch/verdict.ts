@@ -72,8 +72,8 @@ function failedByVerdict(nodes: NodeSnapshot[]): ClusterVerdict | undefined {
         rank: culprit?.rank ?? -1,
         exitCode: culprit !== undefined && exitedForGood(culprit) ? culprit.exitCode : undefined,
         reason: `${reporter.node} stopped because of it`,
-        // The stopped node's verdict repeats the failed node's error line.
-        error: culprit?.facts.firstError ?? reporter.facts.verdict!.error,
+        // The stopped node's verdict repeats the failed node's: the agent's error line wins over the CLI's own reading.
+        error: reporter.facts.verdict!.error ?? culprit?.facts.firstError,
         source: "verdict",
     };
 }

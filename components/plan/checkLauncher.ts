@@ -1,16 +1,13 @@
-import * as fs from "fs";
-import * as path from "path";
+import { NODE_FILES_DIR } from "./nodeAgent";
 
-/** ddpsim check's launcher (training/check_launcher.py), which torchrun starts as `python3 -u -c <source> ...`. */
-export function checkLauncherSource(trainingDir: string): string {
-    return fs.readFileSync(path.join(trainingDir, "check_launcher.py"), "utf8");
-}
+/** ddpsim check's launcher (training/check_launcher.py): a node file of the clusters with `checkHooks`. */
+export const CHECK_LAUNCHER_FILE = "check_launcher.py";
 
 /**
- * What torchrun runs with the launcher (`checkHooks`): `--no-python python3 -u -c <source>`, then the script or
- * module the launcher runs as Python would (`--script /code/train.py` or `--module pkg.train`).
+ * What torchrun runs with the launcher (`checkHooks`): `--no-python python3 -u <launcher>`, then the script or module
+ * the launcher runs as Python would (`--script /code/train.py` or `--module pkg.train`).
  */
-export function launcherEntry(source: string, script: { path: string } | { module: string }): string[] {
+export function launcherEntry(script: { path: string } | { module: string }): string[] {
     const target = "module" in script ? ["--module", script.module] : ["--script", script.path];
-    return ["--no-python", "python3", "-u", "-c", source, ...target];
+    return ["--no-python", "python3", "-u", `${NODE_FILES_DIR}/${CHECK_LAUNCHER_FILE}`, ...target];
 }

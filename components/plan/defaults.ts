@@ -1,28 +1,3 @@
-/** Defaults of DdpCluster's arguments; Pulumi.yaml's config schema repeats them (a test keeps the two equal). */
-export const DEFAULTS = {
-    nodes: 2,
-    gpusPerNode: 0,
-    gpuSharing: false,
-    imageMode: "local",
-    codeMode: "mount",
-    image: "ddpsim-cpu:latest",
-    imageContext: "training",
-    imageDockerfile: "Dockerfile",
-    script: "train_ddp.py",
-    retainCheckpoints: true,
-    masterPort: 29500,
-    maxRestarts: 3,
-    restartRetries: 5,
-    shmSizeMb: 2048,
-    stopGraceSeconds: 60,
-    collectiveTimeoutSeconds: 30,
-    interconnect: "ideal",
-    failFastExitCodes: [2, 3],
-    failFastRepeats: 2,
-    allowSystemPaths: false,
-    checkHooks: false,
-} as const;
-
 /**
  * Fixed paths inside every node container. The working directory and the checkpoint directory are the same
  * volume (shared by all nodes, kept on destroy); the code is read-only and on the module search path.

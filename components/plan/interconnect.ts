@@ -200,15 +200,16 @@ export function shellJoin(words: string[]): string {
 /** Exit status of a node whose profile cannot be applied (EX_CONFIG): a configuration error, not a crash. */
 export const SHAPING_FAILED_EXIT = 78;
 
-/** What the node agent (training/node_agent.py) needs to shape a node's link, with every message it may print. */
+/**
+ * What the node agent (training/node_agent.py) needs to shape a node's link: the commands, and the messages that only
+ * the plan can word (the agent words the others: no tc in the image, no NET_ADMIN, a tc command that failed).
+ */
 export interface ShapingConfig {
+    /** The profile's name (the `interconnect` preset), for the agent's messages. */
+    profile: string;
     /** The line printed once the link is shaped. */
     applied: string;
-    /** Printed when the image has no `tc`. */
-    missingTc: string;
-    /** Printed when tc lacks NET_ADMIN; `{uid}` is replaced by the process's uid. */
-    denied: string;
-    commands: { argv: string[]; missingQdisc: string; failed: string }[];
+    commands: { argv: string[]; missingQdisc: string }[];
 }
 
 /**
@@ -217,18 +218,10 @@ export interface ShapingConfig {
  */
 export function shapingConfig(plan: InterconnectPlan, iface: string): ShapingConfig | undefined {
     if (!plan.shaped) return undefined;
-    const profile = `ddpsim: interconnect "${plan.preset}"`;
     return {
+        profile: plan.preset,
         applied: `interconnect "${plan.preset}" on ${iface}: ${describeLink(plan.link)}`,
-        missingTc: `${profile} needs tc (package iproute2) in the image; not training unshaped.`,
-        denied:
-            `${profile}: tc needs the NET_ADMIN capability, which uid {uid} lacks: run the node as root ` +
-            "(the cluster grants NET_ADMIN only while the link is shaped, then drops it); not training unshaped.",
-        commands: tcCommands(plan.link, iface).map((command) => ({
-            argv: command.argv,
-            missingQdisc: missingQdiscMessage(plan, command),
-            failed: `${profile}: ${shellJoin(command.argv)} failed: `,
-        })),
+        commands: tcCommands(plan.link, iface).map((command) => ({ argv: command.argv, missingQdisc: missingQdiscMessage(plan, command) })),
     };
 }
 

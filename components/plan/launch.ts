@@ -21,13 +21,12 @@ export function scriptArguments(spec: ClusterSpec): string[] {
 /**
  * The torchrun command of every node. The c10d rendezvous retries until the master's store answers, so no
  * node sleeps before it starts; `--max-restarts` lets torchrun restart the workers after a failure. With
- * `checkLauncher` (the source of training/check_launcher.py, when checkHooks is set) torchrun starts the launcher,
- * which runs the script or module.
+ * `checkHooks` torchrun starts ddpsim check's launcher (a node file), which runs the script or module.
  */
-export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rendezvousId: string, checkLauncher?: string): string[] {
+export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rendezvousId: string): string[] {
     const target: { module: string } | { path: string } = spec.module !== undefined ? { module: spec.module } : { path: scriptPath(spec.script) };
     let entry: string[];
-    if (checkLauncher !== undefined) entry = launcherEntry(checkLauncher, target);
+    if (spec.checkHooks) entry = launcherEntry(target);
     else entry = "module" in target ? ["-m", target.module] : [target.path];
     const elastic = spec.minNodes < spec.nodes;
     const rendezvous = rendezvousFlags(spec.torchrunArgs, elastic);

@@ -1,64 +1,13 @@
-import { RawClusterArgs, resolveClusterSpec, ResolveOptions } from "./validate";
-import { ClusterSpec, PropertyError } from "./types";
+import { SETTING_NAMES, SettingKind, SettingName, SETTINGS } from "./settings";
+import { RawClusterArgs } from "./fieldReader";
+import { PropertyError } from "./types";
 
-/** The kind of each stack config key; the keys are DdpCluster's argument names. */
-export const STACK_CONFIG_KEYS = {
-    nodes: "integer",
-    gpusPerNode: "integer",
-    gpuIds: "list",
-    gpuSharing: "boolean",
-    procsPerNode: "integer",
-    image: "string",
-    imageMode: "string",
-    imageContext: "string",
-    imageDockerfile: "string",
-    codeDir: "string",
-    codeMode: "string",
-    script: "string",
-    module: "string",
-    scriptArgs: "list",
-    torchrunArgs: "list",
-    checkpointDirArg: "string",
-    dataDirArg: "string",
-    failFastExitCodes: "integerList",
-    failFastRepeats: "integer",
-    datasetDir: "string",
-    datasetVolume: "string",
-    checkpointVolumeName: "string",
-    owner: "string",
-    user: "string",
-    allowSystemPaths: "boolean",
-    dockerHost: "string",
-    retainCheckpoints: "boolean",
-    masterPort: "integer",
-    maxRestarts: "integer",
-    restartRetries: "integer",
-    shmSizeMb: "integer",
-    stopGraceSeconds: "integer",
-    collectiveTimeoutSeconds: "integer",
-    minNodes: "integer",
-    checkHooks: "boolean",
-    interconnect: "string",
-    linkBandwidthMbit: "integer",
-    linkLatencyMs: "number",
-    linkJitterMs: "number",
-    linkLossPercent: "number",
-    env: "map",
-    // Where the cluster runs (components/targets/targetKeys.ts), and the keys of the Kubernetes target alone.
-    target: "string",
-    namespace: "string",
-    imagePullSecrets: "list",
-    nodeSelector: "map",
-    tolerations: "list",
-    serviceAccountName: "string",
-    checkpointStorageClass: "string",
-    checkpointSize: "string",
-    checkpointAccessMode: "string",
-} as const;
+/** The kind of each stack config key (the settings table's); the keys are the components' argument names. */
+export const STACK_CONFIG_KEYS = Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name].kind])) as Record<SettingName, SettingKind>;
 
-export type StackConfigKey = keyof typeof STACK_CONFIG_KEYS;
+export type StackConfigKey = SettingName;
 
-function parseValue(kind: (typeof STACK_CONFIG_KEYS)[StackConfigKey], text: string): unknown {
+function parseValue(kind: SettingKind, text: string): unknown {
     switch (kind) {
         case "string":
             return text;
@@ -117,34 +66,4 @@ export function inNamespace(namespace: string, errors: PropertyError[]): Propert
 /** One message listing every problem, for errors whose structured form may not be printed. */
 export function describeErrors(title: string, errors: PropertyError[]): string {
     return [title, ...errors.map((e) => `  - ${e.reason}`)].join("\n");
-}
-
-export type StackCheck =
-    | { ok: true; args: RawClusterArgs; spec: ClusterSpec }
-    | { ok: false; errors: PropertyError[]; message: string };
-
-/**
- * Reads and checks a stack's config as the stack program does: unknown keys, `extraErrors` from the caller, then
- * every invalid value, all named with the namespace (`ddpsim:nodes`) and listed in one message.
- */
-export function checkStackConfig(input: {
-    namespace: string;
-    stack: string;
-    get: (key: string) => string | undefined;
-    presentKeys: string[];
-    baseDir: string;
-    options?: ResolveOptions;
-    extraErrors?: PropertyError[];
-}): StackCheck {
-    const { args, errors: unknownKeys } = readStackConfig(input.get, input.presentKeys);
-    const checked = resolveClusterSpec(args, input.baseDir, input.options);
-    const errors = inNamespace(input.namespace, [
-        ...unknownKeys,
-        ...(input.extraErrors ?? []),
-        ...(checked.ok ? [] : checked.errors),
-    ]);
-    if (errors.length > 0 || !checked.ok) {
-        return { ok: false, errors, message: describeErrors(`Invalid stack config for stack "${input.stack}":`, errors) };
-    }
-    return { ok: true, args, spec: checked.spec };
 }

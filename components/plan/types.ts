@@ -1,4 +1,5 @@
 import { InterconnectPlan } from "./interconnect";
+import type { NodeFile } from "./nodeAgent";
 
 /** How the training image is obtained. */
 export type ImageMode = "registry" | "build" | "local";
@@ -93,8 +94,8 @@ export interface ClusterIdentity {
     owner: string;
     project: string;
     stack: string;
-    /** The Pulumi resource name of the cluster. */
-    name: string;
+    /** The cluster's name: the Pulumi resource name of its component (`ddp` in the stack program). */
+    cluster: string;
 }
 
 export interface MountPlan {
@@ -116,6 +117,8 @@ export interface NodePlan {
     gpuIds: string[];
     env: Record<string, string>;
     command: string[];
+    /** ddpsim's own files the node needs (the node agent), which each target ships its own way, read-only. */
+    files: NodeFile[];
     mounts: MountPlan[];
     labels: Record<string, string>;
     /** Linux capabilities: every node drops ALL and adds back only these. */

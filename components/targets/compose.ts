@@ -7,6 +7,10 @@
  * already unique per project, stack and cluster name. The Compose project name (`docker-compose -p`) groups one
  * run's objects for `up` and `down`; give each run its own (we suggest the plan's name prefix), and export another
  * stack (or cluster name) to run a second copy on the same host at the same time.
+ *
+ * ddpsim's node files (the node agent) are read-only bind mounts of this package's files: Compose's `configs` with
+ * inline content would copy them into the file, but docker-compose 1.x (Debian 12's) refuses `content` and ignores
+ * `configs` outside a swarm.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -97,7 +101,7 @@ export const COMPOSE_KEYS = { network: "cluster", checkpoints: "checkpoints", da
 
 /** The NodePlan fields this export translates. A field added to the plan must be translated here, not dropped. */
 const TRANSLATED_NODE_FIELDS: readonly string[] = [
-    "rank", "role", "resourceName", "containerNameBase", "hostname", "gpuIds", "env", "command", "mounts", "labels",
+    "rank", "role", "resourceName", "containerNameBase", "hostname", "gpuIds", "env", "command", "files", "mounts", "labels",
     "capabilities", "workingDir", "securityOpts", "user",
 ];
 
@@ -180,7 +184,10 @@ function service(plan: ClusterPlan, node: NodePlan, options: ComposeOptions): Co
         command: node.command,
         working_dir: node.workingDir,
         environment: node.env,
-        volumes: node.mounts.map((m) => volumeMount(plan, m, options)),
+        volumes: [
+            ...node.files.map((f) => ({ type: "bind" as const, source: hostPath(f.source, options), target: f.target, read_only: true as const })),
+            ...node.mounts.map((m) => volumeMount(plan, m, options)),
+        ],
         networks: { [COMPOSE_KEYS.network]: { aliases: [node.hostname] } },
         shm_size: `${spec.shmSizeMb}m`,
         restart: spec.restartRetries > 0 ? `on-failure:${spec.restartRetries}` : "no",

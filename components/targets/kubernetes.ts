@@ -8,15 +8,15 @@
  *   a fail-fast exit code, as the node agent ends the node, and does not count disruptions (eviction, preemption).
  * - A headless Service, the pods' subdomain: node i is `<job>-<i>.<service>` in the namespace.
  * - A PersistentVolumeClaim: the run volume, /workspace and /checkpoints of every pod.
+ * - A ConfigMap of ddpsim's node files (the node agent, indexed_node.py), mounted read-only at /opt/ddpsim.
  * The code comes from the image (/code), the dataset from a claim (datasetVolume) or the image.
  */
 import * as fs from "fs";
-import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
-import { CONTAINER_PATHS, ClusterPlan, LABEL_PREFIX, MountPlan, NodePlan, packageTrainingDir } from "../plan";
-import { foldNodes, INDEX_VARIABLE, referenceMark } from "./indexedTemplate";
-import { JOB_LABEL, kubernetesJobName, kubernetesLabels } from "./kubernetesNames";
+import { CONTAINER_PATHS, ClusterPlan, LABELS, MountPlan, NODE_FILES_DIR, NodeFile, NodePlan } from "../plan";
+import { foldNodes, INDEX_VARIABLE, IndexedTemplate, referenceMark } from "./indexedTemplate";
+import { INDEXED_NODE_FILE, JOB_LABEL, kubernetesJobName, kubernetesLabels } from "./kubernetesNames";
 import { KubernetesSettings } from "./kubernetesSettings";
 
 export * from "./kubernetesNames";
@@ -25,6 +25,7 @@ export * from "./kubernetesNames";
 export type JobManifest = Unwrap<k8s.types.input.batch.v1.Job>;
 export type ServiceManifest = Unwrap<k8s.types.input.core.v1.Service>;
 export type ClaimManifest = Unwrap<k8s.types.input.core.v1.PersistentVolumeClaim>;
+export type ConfigMapManifest = Unwrap<k8s.types.input.core.v1.ConfigMap>;
 
 /** The Job's one container. */
 export const CONTAINER_NAME = "node";
@@ -36,20 +37,16 @@ export const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 export const RENDEZVOUS_PORT_NAME = "rendezvous";
 
 /** Labels of one node, which one pod template cannot carry: a pod's rank is the Job's index (label and annotation). */
-const NODE_LABELS = ["rank", "role", "node", "gpus"].map((key) => `${LABEL_PREFIX}.${key}`);
+const NODE_LABELS: string[] = [LABELS.rank, LABELS.role, LABELS.node, LABELS.gpus];
 
 /** The NodePlan fields this target translates. A field added to the plan must be translated here, not dropped. */
 const TRANSLATED_NODE_FIELDS: readonly string[] = [
-    "rank", "role", "resourceName", "containerNameBase", "hostname", "gpuIds", "env", "command", "mounts", "labels",
+    "rank", "role", "resourceName", "containerNameBase", "hostname", "gpuIds", "env", "command", "files", "mounts", "labels",
     "capabilities", "workingDir", "securityOpts", "user",
 ];
 
-let preludeSource: string | undefined;
-/** training/indexed_node.py: the pod's first program, which makes it node JOB_COMPLETION_INDEX. */
-export function indexedNodeSource(): string {
-    preludeSource ??= fs.readFileSync(path.join(packageTrainingDir(), "indexed_node.py"), "utf8");
-    return preludeSource;
-}
+/** The pod volume of the node files' ConfigMap. */
+const FILES_VOLUME = "ddpsim-files";
 
 /** Environment values given as Pulumi Inputs go to a Secret, referenced by name; the export has none. */
 export interface SecretEnv {
@@ -63,12 +60,13 @@ export interface ManifestOptions {
 
 export interface KubernetesManifests {
     checkpoints: ClaimManifest;
+    files: ConfigMapManifest;
     service: ServiceManifest;
     job: JobManifest;
 }
 
 /** Fields written once, from node 0, for every pod: they must not differ between nodes. */
-const SHARED_NODE_FIELDS = ["mounts", "capabilities", "user", "securityOpts", "workingDir"] as const;
+const SHARED_NODE_FIELDS = ["files", "mounts", "capabilities", "user", "securityOpts", "workingDir"] as const;
 
 function checkTranslated(node: NodePlan): void {
     const unknown = Object.keys(node).filter((key) => !TRANSLATED_NODE_FIELDS.includes(key));
@@ -78,21 +76,35 @@ function checkTranslated(node: NodePlan): void {
 }
 
 /**
+ * A pod stopped before its script finished exits with this (SIGTERM's code), even when a cooperative script
+ * checkpointed and exited 0: the Job then starts it again (and does not count it when the stop was a disruption),
+ * where exit 0 would end that index for good and leave the others waiting for it.
+ */
+export const STOP_EXIT_CODE = 143;
+
+/**
  * Node i's command with the node agent's state on the run volume: a node the Job restarts is a new pod with an empty
  * /tmp, where Docker's restart keeps the container's, so the count of repeated errors (failFastRepeats) must live
- * where the next pod finds it. The folder is the run's (DDPSIM_RUN_ID), expanded by Kubernetes.
+ * where the next pod finds it. The folder is the run's (DDPSIM_RUN_ID), expanded by Kubernetes. Stops exit
+ * STOP_EXIT_CODE.
  */
 function withAgentState(plan: ClusterPlan, node: NodePlan): string[] {
-    const [python, dashC, source, config, ...rest] = node.command;
-    if (python !== "python3" || dashC !== "-c") throw new Error("the Kubernetes target expects the node agent's command");
+    const [python, agent, config, ...rest] = node.command;
+    if (python !== "python3" || !agent.startsWith(`${NODE_FILES_DIR}/`)) throw new Error("the Kubernetes target expects the node agent's command");
     const parsed = JSON.parse(config);
     const stateDir = `${CONTAINER_PATHS.control}/${referenceMark(plan.runIdVariable)}/node-${node.rank}`;
-    return [python, dashC, source, JSON.stringify({ ...parsed, stateDir }), ...rest];
+    return [python, agent, JSON.stringify({ ...parsed, stateDir, stopExitCode: STOP_EXIT_CODE }), ...rest];
 }
 
-function volumesOf(plan: ClusterPlan, mounts: MountPlan[]) {
-    const volumes: Unwrap<k8s.types.input.core.v1.Volume>[] = [];
-    const volumeMounts: Unwrap<k8s.types.input.core.v1.VolumeMount>[] = [];
+/** The name of the ConfigMap that holds a Job's node files. */
+export function filesConfigMapName(job: string): string {
+    return `${job}-files`;
+}
+
+function volumesOf(plan: ClusterPlan, job: string, mounts: MountPlan[]) {
+    // The node files, read-only (a ConfigMap volume always is), at NODE_FILES_DIR.
+    const volumes: Unwrap<k8s.types.input.core.v1.Volume>[] = [{ name: FILES_VOLUME, configMap: { name: filesConfigMapName(job) } }];
+    const volumeMounts: Unwrap<k8s.types.input.core.v1.VolumeMount>[] = [{ name: FILES_VOLUME, mountPath: NODE_FILES_DIR, readOnly: true }];
     for (const mount of mounts) {
         if (mount.type === "bind" && mount.target === CONTAINER_PATHS.code) continue; // the code is in the image
         let name: string;
@@ -136,11 +148,8 @@ function containerSecurity(node: NodePlan): Unwrap<k8s.types.input.core.v1.Secur
     };
 }
 
-/** The objects of a plan; pure: the same plan and settings give the same objects. */
-export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSettings, options: ManifestOptions = {}): KubernetesManifests {
-    const spec = plan.spec;
-    const job = kubernetesJobName(plan.identity);
-    const service = job;
+/** Checks that the nodes fit one pod template of this Job: translated fields only, the pods' names, shared fields. */
+function checkNodes(plan: ClusterPlan, job: string): void {
     const master = plan.nodes[0];
     plan.nodes.forEach((node) => {
         checkTranslated(node);
@@ -153,11 +162,11 @@ export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSetti
             }
         }
     });
-    const template = foldNodes(plan.nodes.map((node) => ({ ...node, command: withAgentState(plan, node) })));
-    const { volumes, volumeMounts } = volumesOf(plan, master.mounts);
-    const metadata = (name: string) => ({ name, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}), labels: kubernetesLabels(plan.labels, job) });
-    const secret = options.secretEnv;
-    const env: Unwrap<k8s.types.input.core.v1.EnvVar>[] = [
+}
+
+/** The pod's environment: its index, the template's variables (secrets by reference), the run id from the Job. */
+function podEnv(plan: ClusterPlan, template: IndexedTemplate, secret: SecretEnv | undefined): Unwrap<k8s.types.input.core.v1.EnvVar>[] {
+    return [
         { name: INDEX_VARIABLE, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } },
         ...template.env.map((e) =>
             secret?.keys.includes(e.name)
@@ -166,16 +175,76 @@ export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSetti
         ),
         { name: plan.runIdVariable, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${RUN_ID_LABEL}']` } } },
     ];
-    const prelude = JSON.stringify({ address: `${job}-{index}.${service}`, nodes: spec.nodes, dnsWaitSeconds: DNS_WAIT_SECONDS });
-    const security = podSecurity(master.user);
-    const rules: Unwrap<k8s.types.input.batch.v1.PodFailurePolicyRule>[] = [
+}
+
+/** The pod's command: indexed_node.py (which makes the pod node JOB_COMPLETION_INDEX), then the node agent's. */
+function podCommand(plan: ClusterPlan, job: string, service: string, template: IndexedTemplate, files: NodeFile[]): string[] {
+    const prelude = files.find((f) => f.name === INDEXED_NODE_FILE);
+    if (prelude === undefined) throw new Error(`the Kubernetes target needs ${INDEXED_NODE_FILE} among the node files: plan it with planForKubernetes`);
+    const config = JSON.stringify({ address: `${job}-{index}.${service}`, nodes: plan.spec.nodes, dnsWaitSeconds: DNS_WAIT_SECONDS });
+    return ["python3", prelude.target, config, ...template.command];
+}
+
+/** The Job's failure policy: a disruption is retried without counting; a fail-fast exit code ends the Job. */
+function failureRules(plan: ClusterPlan): Unwrap<k8s.types.input.batch.v1.PodFailurePolicyRule>[] {
+    const codes = plan.spec.failFastExitCodes;
+    return [
         // A disruption (eviction, preemption, a node drained) is never the script's fault: retried, not counted.
         { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
-        ...(spec.failFastExitCodes.length > 0
-            ? [{ action: "FailJob", onExitCodes: { containerName: CONTAINER_NAME, operator: "In", values: spec.failFastExitCodes } }]
-            : []),
+        ...(codes.length > 0 ? [{ action: "FailJob", onExitCodes: { containerName: CONTAINER_NAME, operator: "In", values: codes } }] : []),
     ];
+}
 
+/** The pod template's spec: scheduling and security settings, the one container, the volumes. */
+function podSpec(plan: ClusterPlan, settings: KubernetesSettings, job: string, options: ManifestOptions) {
+    const spec = plan.spec;
+    const master = plan.nodes[0];
+    const service = job;
+    const template = foldNodes(plan.nodes.map((node) => ({ ...node, command: withAgentState(plan, node) })));
+    const { volumes, volumeMounts } = volumesOf(plan, job, master.mounts);
+    const security = podSecurity(master.user);
+    return {
+        labels: template.labels,
+        spec: {
+            subdomain: service,
+            restartPolicy: "Never",
+            terminationGracePeriodSeconds: spec.stopGraceSeconds,
+            // No Service variables in the environment: the run contract's are the only ones.
+            enableServiceLinks: false,
+            ...(settings.serviceAccountName !== undefined
+                ? { serviceAccountName: settings.serviceAccountName }
+                : { automountServiceAccountToken: false }),
+            ...(settings.imagePullSecrets.length > 0 ? { imagePullSecrets: settings.imagePullSecrets.map((name) => ({ name })) } : {}),
+            ...(Object.keys(settings.nodeSelector).length > 0 ? { nodeSelector: settings.nodeSelector } : {}),
+            ...(settings.tolerations.length > 0 ? { tolerations: settings.tolerations } : {}),
+            ...(security !== undefined ? { securityContext: security } : {}),
+            containers: [
+                {
+                    name: CONTAINER_NAME,
+                    image: spec.image,
+                    imagePullPolicy: "IfNotPresent",
+                    command: podCommand(plan, job, service, template, master.files),
+                    workingDir: master.workingDir,
+                    env: podEnv(plan, template, options.secretEnv),
+                    ports: [{ name: RENDEZVOUS_PORT_NAME, containerPort: spec.masterPort, protocol: "TCP" }],
+                    ...(spec.gpusPerNode > 0 ? { resources: { limits: { "nvidia.com/gpu": String(spec.gpusPerNode) } } } : {}),
+                    securityContext: containerSecurity(master),
+                    volumeMounts,
+                },
+            ],
+            volumes,
+        },
+    };
+}
+
+/** The objects of a plan; pure: the same plan and settings give the same objects. */
+export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSettings, options: ManifestOptions = {}): KubernetesManifests {
+    const spec = plan.spec;
+    const job = kubernetesJobName(plan.identity);
+    const service = job;
+    checkNodes(plan, job);
+    const metadata = (name: string) => ({ name, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}), labels: kubernetesLabels(plan.labels, job) });
+    const pod = podSpec(plan, settings, job, options);
     const jobManifest: JobManifest = {
         apiVersion: "batch/v1",
         kind: "Job",
@@ -185,40 +254,10 @@ export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSetti
             completions: spec.nodes,
             parallelism: spec.nodes,
             backoffLimit: spec.restartRetries,
-            podFailurePolicy: { rules },
+            podFailurePolicy: { rules: failureRules(plan) },
             template: {
-                metadata: {
-                    labels: kubernetesLabels(Object.fromEntries(Object.entries(template.labels).filter(([k]) => !NODE_LABELS.includes(k))), job),
-                },
-                spec: {
-                    subdomain: service,
-                    restartPolicy: "Never",
-                    terminationGracePeriodSeconds: spec.stopGraceSeconds,
-                    // No Service variables in the environment: the run contract's are the only ones.
-                    enableServiceLinks: false,
-                    ...(settings.serviceAccountName !== undefined
-                        ? { serviceAccountName: settings.serviceAccountName }
-                        : { automountServiceAccountToken: false }),
-                    ...(settings.imagePullSecrets.length > 0 ? { imagePullSecrets: settings.imagePullSecrets.map((name) => ({ name })) } : {}),
-                    ...(Object.keys(settings.nodeSelector).length > 0 ? { nodeSelector: settings.nodeSelector } : {}),
-                    ...(settings.tolerations.length > 0 ? { tolerations: settings.tolerations } : {}),
-                    ...(security !== undefined ? { securityContext: security } : {}),
-                    containers: [
-                        {
-                            name: CONTAINER_NAME,
-                            image: spec.image,
-                            imagePullPolicy: "IfNotPresent",
-                            command: ["python3", "-c", indexedNodeSource(), prelude, ...template.command],
-                            workingDir: master.workingDir,
-                            env,
-                            ports: [{ name: RENDEZVOUS_PORT_NAME, containerPort: spec.masterPort, protocol: "TCP" }],
-                            ...(spec.gpusPerNode > 0 ? { resources: { limits: { "nvidia.com/gpu": String(spec.gpusPerNode) } } } : {}),
-                            securityContext: containerSecurity(master),
-                            volumeMounts,
-                        },
-                    ],
-                    volumes,
-                },
+                metadata: { labels: kubernetesLabels(Object.fromEntries(Object.entries(pod.labels).filter(([k]) => !NODE_LABELS.includes(k))), job) },
+                spec: pod.spec,
             },
         },
     };
@@ -244,5 +283,11 @@ export function kubernetesManifests(plan: ClusterPlan, settings: KubernetesSetti
             resources: { requests: { storage: settings.checkpointSize } },
         },
     };
-    return { checkpoints, service: serviceManifest, job: jobManifest };
+    const files: ConfigMapManifest = {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: metadata(filesConfigMapName(job)),
+        data: Object.fromEntries(plan.nodes[0].files.map((f) => [f.name, fs.readFileSync(f.source, "utf8")])),
+    };
+    return { checkpoints, files, service: serviceManifest, job: jobManifest };
 }

@@ -2,12 +2,14 @@
  * The names of a cluster on Kubernetes: the Job's (also its Service's), the pods' host names and addresses, label
  * values, and the kubectl command that follows the pods' logs.
  */
-import { ClusterIdentity, ClusterPlan, ClusterSpec, identityTag, LABEL_PREFIX, NodeNaming, planCluster } from "../plan";
+import { agentFiles, ClusterIdentity, ClusterPlan, ClusterSpec, identityTag, LABELS, NodeNaming, packageNodeFile, planCluster } from "../plan";
 
 /** `<job>-<index>`, a pod's host name, stays a 63-character DNS label up to index 255. */
 export const MAX_JOB_NAME = 59;
+/** training/indexed_node.py, a node file on Kubernetes: the pod's first program, which makes it node JOB_COMPLETION_INDEX. */
+export const INDEXED_NODE_FILE = "indexed_node.py";
 /** The label that ties a Job's pods to its Service. */
-export const JOB_LABEL = `${LABEL_PREFIX}.job`;
+export const JOB_LABEL = LABELS.job;
 
 /**
  * The Job's name, also its Service's: project, stack and cluster name, and the six hex digits of the identity
@@ -15,8 +17,8 @@ export const JOB_LABEL = `${LABEL_PREFIX}.job`;
  * starts with a letter (a Service name must), at most MAX_JOB_NAME characters.
  */
 export function kubernetesJobName(identity: ClusterIdentity): string {
-    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.name);
-    const readable = [identity.project, identity.stack, identity.name]
+    const tag = identityTag(identity.owner, identity.project, identity.stack, identity.cluster);
+    const readable = [identity.project, identity.stack, identity.cluster]
         .join("-")
         .toLowerCase()
         .replace(/[^a-z0-9-]+/g, "-")
@@ -32,11 +34,14 @@ export function kubernetesNaming(job: string, service: string): NodeNaming {
     return { hostname: (rank) => `${job}-${rank}`, address: (rank) => `${job}-${rank}.${service}` };
 }
 
-/** The plan of a cluster on Kubernetes: its names, and the run volume's claim `<job>-checkpoints` unless named. */
+/**
+ * The plan of a cluster on Kubernetes: its names, the run volume's claim `<job>-checkpoints` unless named, and the node
+ * files with indexed_node.py, which makes a pod of the Indexed Job its node (kubernetes.ts).
+ */
 export function planForKubernetes(spec: ClusterSpec, identity: ClusterIdentity): ClusterPlan {
     const job = kubernetesJobName(identity);
     const claimed: ClusterSpec = { ...spec, checkpointVolumeName: spec.checkpointVolumeName ?? `${job}-checkpoints` };
-    return planCluster(claimed, identity, kubernetesNaming(job, job));
+    return planCluster(claimed, identity, kubernetesNaming(job, job), [...agentFiles(), packageNodeFile(INDEXED_NODE_FILE)]);
 }
 
 /** A label value Kubernetes accepts: at most 63 of letters, digits, `-`, `_`, `.`, starting and ending alphanumeric. */

@@ -4,18 +4,16 @@
  * (plan/validate.ts, asking no Docker host anything) and these.
  */
 import {
+    ACCESS_MODES,
     ClusterSpec,
-    describeErrors,
+    DEFAULTS,
     FieldReader,
-    inNamespace,
     PropertyError,
     RawClusterArgs,
-    readStackConfig,
-    resolveClusterSpec,
 } from "../plan";
-import { KUBERNETES_DEFAULTS, KUBERNETES_ONLY_KEYS, refusedKeys, STACK_ONLY_KEYS, targetProblems } from "./targetKeys";
+import { checkCommonArgs } from "./targetKeys";
 
-export const ACCESS_MODES = ["ReadWriteMany", "ReadWriteOnce"] as const;
+export { ACCESS_MODES } from "../plan";
 export type AccessMode = (typeof ACCESS_MODES)[number];
 export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 
@@ -107,9 +105,9 @@ export function resolveKubernetesSettings(raw: RawClusterArgs): { settings: Kube
     }
     const serviceAccountName = name("serviceAccountName", isObjectName, "a ServiceAccount name (lower-case letters, digits, - and .)");
     const checkpointStorageClass = name("checkpointStorageClass", isObjectName, "a StorageClass name (lower-case letters, digits, - and .)");
-    const size = read.nonEmptyString("checkpointSize", KUBERNETES_DEFAULTS.checkpointSize) ?? KUBERNETES_DEFAULTS.checkpointSize;
+    const size = read.nonEmptyString("checkpointSize", DEFAULTS.checkpointSize) ?? DEFAULTS.checkpointSize;
     if (!QUANTITY.test(size) || Number.parseFloat(size) <= 0) read.fail("checkpointSize", 'must be a storage size such as "10Gi" or "500Mi"');
-    const accessMode = read.oneOf("checkpointAccessMode", KUBERNETES_DEFAULTS.checkpointAccessMode as AccessMode, ACCESS_MODES);
+    const accessMode = read.oneOf<AccessMode>("checkpointAccessMode", DEFAULTS.checkpointAccessMode, ACCESS_MODES);
     for (const key of ["checkpointVolumeName", "datasetVolume"]) {
         const value = raw[key];
         if (typeof value === "string" && value !== "" && !isObjectName(value)) {
@@ -147,40 +145,13 @@ export type KubernetesCheck =
     | { ok: false; errors: PropertyError[] };
 
 /**
- * Checks the arguments of a cluster bound for Kubernetes: the keys it refuses, the common keys (asking no Docker
- * host: no local image, no host folder, no GPU of this machine) and its own keys. Each problem is reported once: a
- * refused key is left out of the common checks.
+ * Checks the arguments of a cluster bound for Kubernetes: the common check (targetKeys.ts: the keys it refuses, the
+ * common keys, asking no Docker host: no local image, no host folder, no GPU of this machine) and its own keys.
  */
 export function checkKubernetesArgs(raw: RawClusterArgs, baseDir: string): KubernetesCheck {
-    const refused = targetProblems("kubernetes", raw);
-    const dropped = new Set<string>([...refusedKeys("kubernetes", raw), ...KUBERNETES_ONLY_KEYS, ...STACK_ONLY_KEYS]);
-    const common = Object.fromEntries(Object.entries(raw).filter(([key]) => !dropped.has(key)));
-    const checked = resolveClusterSpec(common, baseDir);
+    const checked = checkCommonArgs("kubernetes", raw, baseDir);
     const { settings, errors } = resolveKubernetesSettings(raw);
-    const all = [...refused, ...(checked.ok ? [] : checked.errors), ...errors];
+    const all = [...(checked.ok ? [] : checked.errors), ...errors];
     if (all.length > 0 || !checked.ok) return { ok: false, errors: all };
     return { ok: true, spec: checked.spec, settings };
-}
-
-export type KubernetesStackCheck =
-    | { ok: true; args: RawClusterArgs; spec: ClusterSpec; settings: KubernetesSettings }
-    | { ok: false; errors: PropertyError[]; message: string };
-
-/** Reads and checks a stack's config for the Kubernetes target, as `checkStackConfig` does for Docker. */
-export function checkKubernetesStack(input: {
-    namespace: string;
-    stack: string;
-    get: (key: string) => string | undefined;
-    presentKeys: string[];
-    baseDir: string;
-    extraErrors?: PropertyError[];
-}): KubernetesStackCheck {
-    const { args, errors: unknownKeys } = readStackConfig(input.get, input.presentKeys);
-    const checked = checkKubernetesArgs(args, input.baseDir);
-    const errors = inNamespace(input.namespace, [...unknownKeys, ...(input.extraErrors ?? []), ...(checked.ok ? [] : checked.errors)]);
-    if (errors.length > 0 || !checked.ok) {
-        return { ok: false, errors, message: describeErrors(`Invalid stack config for stack "${input.stack}":`, errors) };
-    }
-    const { target: _target, ...componentArgs } = args;
-    return { ok: true, args: componentArgs, spec: checked.spec, settings: checked.settings };
 }

@@ -4,52 +4,41 @@
  * instead; it is never dropped. Keys whose default asks for nothing (`gpuSharing: false`, `interconnect: ideal`,
  * `checkpointSize: 10Gi`) are refused only when set to something else.
  */
-import { LINK_KEYS, PropertyError, RawClusterArgs, show } from "../plan";
+import {
+    ClusterSpec,
+    DEFAULTS,
+    LINK_KEYS,
+    onlyFor,
+    PropertyError,
+    RawClusterArgs,
+    resolveClusterSpec,
+    ResolveOptions,
+    SETTINGS,
+    show,
+    STACK_ONLY_SETTINGS,
+    Target,
+    TARGETS,
+} from "../plan";
 
-export type Target = "docker" | "kubernetes";
-export const TARGETS: readonly Target[] = ["docker", "kubernetes"];
-export const DEFAULT_TARGET: Target = "docker";
+export { Target, TARGETS } from "../plan";
+export const DEFAULT_TARGET: Target = DEFAULTS.target;
 
-/** Defaults of the Kubernetes target's own keys; Pulumi.yaml repeats them (a test keeps the two equal). */
-export const KUBERNETES_DEFAULTS = {
-    checkpointSize: "10Gi",
-    checkpointAccessMode: "ReadWriteMany",
-} as const;
+/** Keys that only the Kubernetes target reads (DdpKubernetesJob's arguments that DdpCluster lacks): the settings table's. */
+export const KUBERNETES_ONLY_KEYS: readonly string[] = onlyFor("kubernetes");
 
-/** Keys that only the Kubernetes target reads (DdpKubernetesJob's arguments that DdpCluster lacks). */
-export const KUBERNETES_ONLY_KEYS = [
-    "namespace",
-    "imagePullSecrets",
-    "nodeSelector",
-    "tolerations",
-    "serviceAccountName",
-    "checkpointStorageClass",
-    "checkpointSize",
-    "checkpointAccessMode",
-] as const;
+/** Defaults of the Kubernetes target's own keys. */
+export const KUBERNETES_DEFAULTS: Record<string, unknown> = Object.fromEntries(
+    KUBERNETES_ONLY_KEYS.flatMap((key) => {
+        const value = (SETTINGS[key as keyof typeof SETTINGS] as { default?: unknown }).default;
+        return value === undefined ? [] : [[key, value]];
+    }),
+);
 
 /** Keys the stack program reads that no component takes. */
-export const STACK_ONLY_KEYS = ["target"] as const;
+export const STACK_ONLY_KEYS: readonly string[] = STACK_ONLY_SETTINGS;
 
 /** DdpCluster's arguments that DdpKubernetesJob does not take: each is refused on Kubernetes when it asks for something. */
-export const DOCKER_ONLY_KEYS = [
-    "gpuIds",
-    "gpuSharing",
-    "imageContext",
-    "imageDockerfile",
-    "codeDir",
-    "codeMode",
-    "datasetDir",
-    "dockerHost",
-    "allowSystemPaths",
-    "interconnect",
-    LINK_KEYS.bandwidthMbit,
-    LINK_KEYS.latencyMs,
-    LINK_KEYS.jitterMs,
-    LINK_KEYS.lossPercent,
-    "minNodes",
-    "checkHooks",
-] as const;
+export const DOCKER_ONLY_KEYS: readonly string[] = onlyFor("docker");
 
 interface Refusal {
     key: string;
@@ -145,7 +134,7 @@ const ON_DOCKER = 'is a setting of target "kubernetes"';
 const DOCKER_REFUSALS: Refusal[] = KUBERNETES_ONLY_KEYS.map((key) => ({
     key,
     applies: (v: unknown) =>
-        v !== undefined && (!(key in KUBERNETES_DEFAULTS) || v !== KUBERNETES_DEFAULTS[key as keyof typeof KUBERNETES_DEFAULTS]),
+        v !== undefined && (!(key in KUBERNETES_DEFAULTS) || v !== KUBERNETES_DEFAULTS[key]),
     reason: () => `${ON_DOCKER}, and this stack's target is "docker": set target to "kubernetes", or remove it`,
 }));
 
@@ -160,11 +149,6 @@ export function targetProblems(target: Target, raw: RawClusterArgs): PropertyErr
     return refuse(target === "kubernetes" ? KUBERNETES_REFUSALS : DOCKER_REFUSALS, raw);
 }
 
-/** The keys `targetProblems` refuses on `target`, for whatever value: callers drop them before the common checks. */
-export function refusedKeys(target: Target, raw: RawClusterArgs): string[] {
-    return targetProblems(target, raw).map((e) => e.propertyPath);
-}
-
 /** Reads `target`: the target, or the error naming the value. */
 export function readTarget(value: unknown): { ok: true; target: Target } | { ok: false; error: PropertyError } {
     if (value === undefined) return { ok: true, target: DEFAULT_TARGET };
@@ -176,4 +160,21 @@ export function readTarget(value: unknown): { ok: true; target: Target } | { ok:
             reason: `target must be one of ${TARGETS.map((t) => `"${t}"`).join(", ")}, got ${show(value)}`,
         },
     };
+}
+
+/** What a target's check of a cluster's arguments gives: the spec, or every problem. */
+export type CommonCheck = { ok: true; spec: ClusterSpec } | { ok: false; errors: PropertyError[] };
+
+/**
+ * The part of every target's check that they share: the keys `target` refuses, then the common keys
+ * (plan/validate.ts, with the host readings in `options` where the target is a Docker host). Each problem is reported
+ * once: a refused key is left out of the common checks.
+ */
+export function checkCommonArgs(target: Target, raw: RawClusterArgs, baseDir: string, options: ResolveOptions = {}): CommonCheck {
+    const refused = targetProblems(target, raw);
+    const dropped = new Set<string>([...refused.map((e) => e.propertyPath), ...KUBERNETES_ONLY_KEYS, ...STACK_ONLY_KEYS]);
+    const common = Object.fromEntries(Object.entries(raw).filter(([key]) => !dropped.has(key)));
+    const checked = resolveClusterSpec(common, baseDir, options);
+    if (refused.length > 0 || !checked.ok) return { ok: false, errors: [...refused, ...(checked.ok ? [] : checked.errors)] };
+    return checked;
 }

@@ -52,14 +52,22 @@ describe("interconnect profiles on a real Docker engine (CPU image)", function (
         ["100mbit", 100],
         ["1gbe", 1000],
     ] as const) {
-        it(`${profile}: 2 nodes measure an all-reduce bus bandwidth within 20% of ${mbit} Mbit/s`, async () => {
-            const result = await benchProfile(image, profile, {}, { driver: pulumiUp, sizes: SIZES, iters: 5, train: false, timeoutMs: 120_000 });
+        it(`${profile}: 2 nodes measure an all-reduce bus bandwidth within 20% of ${mbit} Mbit/s (or of what the host reaches unshaped)`, async () => {
+            const bench = (name: string) => benchProfile(image, name, {}, { driver: pulumiUp, sizes: SIZES, iters: 5, train: false, timeoutMs: 120_000 });
+            const result = await bench(profile);
             assert.strictEqual(result.failure, undefined, result.failure);
             assert.deepStrictEqual(result.configured, { bandwidthMbit: mbit });
             const measured = result.busbwMbit!;
+            assert.ok(measured <= 1.2 * mbit, `measured ${measured.toFixed(1)} Mbit/s under ${profile}: more than the profile lets through`);
+            if (measured >= 0.8 * mbit) return;
+            // Below the profile's rate: fine only when the host itself does not reach it now (a busy 2-core machine
+            // moves gloo's all-reduce at a few hundred Mbit/s); measured unshaped right after, the same way.
+            const unshaped = await bench("ideal");
+            assert.strictEqual(unshaped.failure, undefined, unshaped.failure);
+            console.log(`      figure: ${profile} ${measured.toFixed(0)} Mbit/s, unshaped now ${unshaped.busbwMbit!.toFixed(0)} Mbit/s`);
             assert.ok(
-                Math.abs(measured - mbit) <= 0.2 * mbit,
-                `measured ${measured.toFixed(1)} Mbit/s under ${profile}, configured ${mbit} Mbit/s`,
+                measured >= 0.8 * Math.min(mbit, unshaped.busbwMbit!),
+                `measured ${measured.toFixed(1)} Mbit/s under ${profile}, configured ${mbit}, unshaped ${unshaped.busbwMbit!.toFixed(1)}`,
             );
         });
     }
@@ -83,13 +91,18 @@ describe("interconnect profiles on a real Docker engine (CPU image)", function (
         assert.ok(seconds < 60, `took ${seconds.toFixed(0)} s`);
         const verdicts = (log: string) =>
             log.split("\n").filter((l) => l.startsWith("DDPSIM_VERDICT ")).map((l) => JSON.parse(l.slice(15)));
-        // The master: tc ran once, one line, one verdict; Docker's restart only repeated the verdict.
-        assert.strictEqual(run.exitCodes[0], SHAPING_FAILED_EXIT);
-        assert.deepStrictEqual(interconnectLines(run.logs[0]), [expected]);
-        assert.deepStrictEqual(verdicts(run.logs[0]).map((v) => [v.exitCode, v.error]), [[SHAPING_FAILED_EXIT, expected]]);
-        // The worker failed the same way, or, started after the master's verdict, stopped because of it.
-        assert.ok([SHAPING_FAILED_EXIT, 143].includes(run.exitCodes[1]), `worker exit ${run.exitCodes[1]}`);
-        assert.ok(verdicts(run.logs[1]).every((v) => v.error === expected) && verdicts(run.logs[1]).length >= 1, run.logs[1]);
+        // The nodes start together: each runs tc and fails with one line and one verdict, or, when a peer's verdict
+        // came first, stops because of it (143, the verdict repeated). At least one of them ran tc; Docker's restart
+        // only repeated a verdict.
+        assert.ok(run.exitCodes.includes(SHAPING_FAILED_EXIT), `exit codes ${run.exitCodes}`);
+        run.exitCodes.forEach((code, rank) => {
+            assert.ok([SHAPING_FAILED_EXIT, 143].includes(code), `node ${rank} exit ${code}`);
+            assert.ok(verdicts(run.logs[rank]).length >= 1 && verdicts(run.logs[rank]).every((v) => v.error === expected), run.logs[rank]);
+            if (code === SHAPING_FAILED_EXIT) {
+                assert.deepStrictEqual(interconnectLines(run.logs[rank]), [expected]);
+                assert.deepStrictEqual(verdicts(run.logs[rank]).map((v) => [v.exitCode, v.error]), [[SHAPING_FAILED_EXIT, expected]]);
+            }
+        });
         assert.ok(run.logs.every((log) => !/training mlp/.test(log)), "no node trained unshaped");
     }
 

@@ -1,7 +1,7 @@
 /**
- * The Kubernetes Job's pod template, run for real, without Kubernetes: no cluster or API server can run on these
- * machines, so containers on the local Docker engine (CPU image) play the Job's pods. Each one is what the kubelet
- * would start for index i: host name `<job>-<i>`, the DNS name `<job>-<i>.<service>` (here a network alias), the
+ * The Kubernetes Job's pod template, run for real, without Kubernetes: containers on the local Docker engine (CPU
+ * image) play the Job's pods, so that this runs in `npm test` without a cluster (tests/kubernetes runs the same
+ * template on a real one). Each one is what the kubelet would start for index i: host name `<job>-<i>`, the DNS name `<job>-<i>.<service>` (here a network alias), the
  * template's env and command expanded with Kubernetes' rules for JOB_COMPLETION_INDEX = i and a run id, the run volume
  * at /workspace and /checkpoints, the pod's capabilities. What this proves: the command and environment the manifests
  * carry rendezvous, and with 12 nodes every GROUP_RANK is the Job index (training/indexed_node.py's names); a usage
@@ -11,6 +11,7 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { defaultOwner } from "../../components/owner";
 import { expandKubernetes } from "../../components/targets/indexedTemplate";
@@ -24,7 +25,7 @@ import { REPO_ROOT } from "../support/stackFiles";
 
 const PROBE_DIR = path.join(REPO_ROOT, "tests", "fixtures", "scripts", "probe");
 
-describe("the Kubernetes pod template, played by Docker containers (no Kubernetes here)", function () {
+describe("the Kubernetes pod template, played by Docker containers (no Kubernetes)", function () {
     this.timeout(900_000);
     const stack = `k8s-pods-${crypto.randomBytes(3).toString("hex")}`;
     after(() => purgeStack(PROJECT, stack));
@@ -40,8 +41,12 @@ describe("the Kubernetes pod template, played by Docker containers (no Kubernete
         const image = await ensureCpuImage();
         const checked = checkKubernetesArgs({ image, shmSizeMb: 256, ...args }, REPO_ROOT);
         assert.ok(checked.ok);
-        const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: PROJECT, stack, name: cluster });
-        const { job, service } = kubernetesManifests(plan, checked.settings);
+        const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: PROJECT, stack, cluster });
+        const { job, service, files } = kubernetesManifests(plan, checked.settings);
+        // The kubelet: the ConfigMap's keys as files of a read-only volume, at the container's mount path.
+        const filesDir = fs.mkdtempSync(path.join(os.tmpdir(), "ddpsim-k8s-files-"));
+        for (const [name, text] of Object.entries(files.data!)) fs.writeFileSync(path.join(filesDir, name), text, { mode: 0o644 });
+        fs.chmodSync(filesDir, 0o755);
         const jobName = job.metadata!.name!;
         const serviceName = service.metadata!.name!;
         const container = job.spec!.template.spec!.containers[0];
@@ -76,6 +81,7 @@ describe("the Kubernetes pod template, played by Docker containers (no Kubernete
                     NetworkMode: jobName,
                     Mounts: [
                         ...container.volumeMounts!.filter((m) => m.name === "workspace").map((m) => ({ Type: "volume" as const, Source: volume, Target: m.mountPath })),
+                        ...container.volumeMounts!.filter((m) => m.name === "ddpsim-files").map((m) => ({ Type: "bind" as const, Source: filesDir, Target: m.mountPath, ReadOnly: true })),
                         { Type: "bind" as const, Source: PROBE_DIR, Target: "/code", ReadOnly: true }, // the code "in the image"
                     ],
                     ShmSize: 256 * 1024 * 1024,

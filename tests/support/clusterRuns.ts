@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
+import { MetricsLine } from "../../cli/chaos/metrics";
 import { metricsOf as metricsOfVolume, waitForExit as waitForExitOf } from "../../scripts/benchRuns";
 import { docker, purgeStack } from "./dockerObjects";
 import { PROJECT, removeStack } from "./realStack";
@@ -58,18 +59,9 @@ export async function resultOf(volume: string): Promise<TrainingResult> {
     return JSON.parse(fs.readFileSync(path.join(await volumeDir(volume), "result.json"), "utf8"));
 }
 
-export interface MetricsLine {
-    step: number;
-    loss: number;
-    time: number;
-    world_size: number;
-    samples_per_s: number;
-    step_time_s: number;
-}
-
 /** metrics.jsonl of a run volume (a line still being written is skipped). */
 export async function metricsOf(volume: string): Promise<MetricsLine[]> {
-    return (await metricsOfVolume(volume)) as MetricsLine[];
+    return metricsOfVolume(volume);
 }
 
 /** Waits until the run has logged `step` (metrics.jsonl). */

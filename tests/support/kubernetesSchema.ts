@@ -7,6 +7,7 @@
  */
 import { Model } from "@kubernetes-models/base";
 import { Job } from "kubernetes-models/batch/v1/Job";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
@@ -17,6 +18,7 @@ const MODELS: Record<string, new (data: any) => Model<unknown>> = {
     "v1/Service": Service,
     "v1/PersistentVolumeClaim": PersistentVolumeClaim,
     "v1/Secret": Secret,
+    "v1/ConfigMap": ConfigMap,
 };
 
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

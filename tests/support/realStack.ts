@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { PulumiRun, runPulumi } from "../../cli/stack/pulumiCli";
+import { findOnPath, PulumiRun, runPulumi } from "../../cli/stack/pulumiCli";
 import { checkoutAt, REPO_ROOT } from "./stackFiles";
 
 export const PROJECT = "ddpsim";
@@ -27,10 +27,6 @@ const PULUMI_TOOLS = [
     "pulumi-resource-random",
 ];
 
-function onPath(binary: string, envPath: string): boolean {
-    return envPath.split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, binary)));
-}
-
 let toolchainPath: string | undefined;
 
 /**
@@ -40,7 +36,7 @@ let toolchainPath: string | undefined;
 export function pulumiPath(): string {
     if (toolchainPath !== undefined) return toolchainPath;
     const current = process.env.PATH ?? "";
-    if (PULUMI_TOOLS.every((b) => onPath(b, current))) return (toolchainPath = current);
+    if (PULUMI_TOOLS.every((b) => findOnPath(b, current) !== undefined)) return (toolchainPath = current);
     const printed = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "pulumi-toolchain.sh")], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],

@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { MetricsLine, readMetricsFile } from "../../cli/chaos/metrics";
 import { waitFor } from "./wait";
 
 
@@ -197,19 +198,7 @@ export function readJson<T>(file: string): T {
 }
 
 export function metricsSteps(checkpoints: string): number[] {
-    const file = path.join(checkpoints, "metrics.jsonl");
-    if (!fs.existsSync(file)) return [];
-    return fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .flatMap((l) => {
-            try {
-                return [JSON.parse(l).step as number];
-            } catch {
-                return []; // a line being written
-            }
-        });
+    return readMetricsFile(path.join(checkpoints, "metrics.jsonl")).map((m) => m.step);
 }
 
 /** Waits until rank 0 has logged `step` in metrics.jsonl. */
@@ -241,7 +230,7 @@ export interface ReferenceRun {
     stderr: string;
     result: TrainingResult;
     resultFile: TrainingResult;
-    metrics: { step: number; loss: number; samples_per_s: number; step_time_s: number; world_size: number; restarts: number; time: number }[];
+    metrics: Required<MetricsLine>[];
     checkpoints: [number, string][];
 }
 
@@ -258,11 +247,7 @@ export function referenceRun(image: string): Promise<ReferenceRun> {
             const checkpoints = scope.tempDir();
             const r = await scope.run({ name: "ref", checkpoints, command: torchrun({ nprocPerNode: 2 }, REFERENCE_ARGS) });
             if (r.code !== 0) throw new Error(`the reference run exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-            const metrics = fs
-                .readFileSync(path.join(checkpoints, "metrics.jsonl"), "utf8")
-                .split("\n")
-                .filter((l) => l.trim() !== "")
-                .map((l) => JSON.parse(l));
+            const metrics = readMetricsFile(path.join(checkpoints, "metrics.jsonl")) as Required<MetricsLine>[];
             return {
                 ...r,
                 result: lastResult(r.stdout),

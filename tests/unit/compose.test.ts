@@ -3,10 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { ClusterPlan, identityTag, nodeAgentSource, packageTrainingDir, planCluster, resolveClusterSpec } from "../../components/plan";
+import { ClusterPlan, identityTag, planCluster, resolveClusterSpec } from "../../components/plan";
 import { defaultOwner } from "../../components/owner";
 import { composeDocument, ComposeDocument, composeYaml } from "../../components/targets/compose";
-import { main, planStack, readStackFiles } from "../../scripts/compose";
+import { main, planStack } from "../../scripts/compose";
+import { readStackFiles } from "../../scripts/stackFiles";
+import { agentLabel, nodeFile } from "../support/nodeCommand";
 import { runStackProgram, useMocks } from "../support/pulumiMocks";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -15,7 +17,7 @@ const FILE_DIR = "/srv/ddpsim";
 function plan(raw: Record<string, unknown>, stack = "dev"): ClusterPlan {
     const result = resolveClusterSpec(raw, FILE_DIR);
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    return planCluster(result.spec, { owner: "ann", project: "ddpsim", stack, name: "ddp" });
+    return planCluster(result.spec, { owner: "ann", project: "ddpsim", stack, cluster: "ddp" });
 }
 
 const LABELS = { "ddpsim.owner": "ann", "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp" };
@@ -37,15 +39,14 @@ function torchrun(nodes: number): string[] {
     ];
 }
 
-/** The node command as Compose gets it: the node agent (its `$` escaped for Compose), its config, torchrun. */
+/** The node command as Compose gets it: the node agent's file, its config, torchrun. */
 function command(nodes: number, rank: number, gpu = false): string[] {
     const config = {
         node: `ddp-node-${rank}`, rank, controlDir: "/workspace/.ddpsim", graceSeconds: 60,
         failFastExitCodes: [2, 3], failFastRepeats: 2,
         ...(gpu ? { ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 } } : {}),
     };
-    const source = nodeAgentSource(packageTrainingDir()).replace(/\$/g, "$$$$");
-    return ["python3", "-c", source, JSON.stringify(config), ...torchrun(nodes)];
+    return ["python3", "/opt/ddpsim/node_agent.py", JSON.stringify(config), ...torchrun(nodes)];
 }
 
 function environment(rank: number, nodes: number): Record<string, string> {
@@ -87,6 +88,7 @@ function nodeLabels(rank: number, nodes: number, gpus: string): Record<string, s
         "ddpsim.node": `ddp-node-${rank}`,
         "ddpsim.nodes": String(nodes),
         "ddpsim.gpus": gpus,
+        "ddpsim.agent": agentLabel(),
     };
 }
 
@@ -100,7 +102,10 @@ const HEALTHCHECK = {
 
 const NETWORKS = { cluster: { name: `${PREFIX}-net`, driver: "bridge" as const, labels: LABELS } };
 const CHECKPOINTS = { name: `${PREFIX}-checkpoints`, external: false, labels: LABELS };
+/** The node agent, bind-mounted read-only from this package (outside FILE_DIR: by its absolute path). */
+const AGENT = { type: "bind" as const, source: nodeFile("node_agent.py").source, target: "/opt/ddpsim/node_agent.py", read_only: true as const };
 const MOUNTS = [
+    AGENT,
     { type: "bind" as const, source: "./training", target: "/code", read_only: true as const },
     { type: "volume" as const, source: "checkpoints", target: "/workspace" },
     { type: "volume" as const, source: "checkpoints", target: "/checkpoints" },
@@ -203,21 +208,21 @@ describe("the Compose export (components/targets/compose.ts)", () => {
     it("mounts a dataset volume read-only as an external volume, and a dataset folder as a bind", () => {
         const withVolume = composeDocument(plan({ datasetVolume: "corpus-v1", codeDir: "training" }), { fileDir: FILE_DIR });
         assert.deepStrictEqual(withVolume.volumes.dataset, { name: "corpus-v1", external: true });
-        assert.deepStrictEqual(withVolume.services["node-1"].volumes[3], {
+        assert.deepStrictEqual(withVolume.services["node-1"].volumes[4], {
             type: "volume", source: "dataset", target: "/data", read_only: true,
         });
         assert.strictEqual(withVolume.services["node-1"].environment.DDPSIM_DATA_DIR, "/data");
 
         const withDir = composeDocument(plan({ datasetDir: "/mnt/data", codeDir: "training" }), { fileDir: FILE_DIR });
         assert.strictEqual(withDir.volumes.dataset, undefined);
-        assert.deepStrictEqual(withDir.services["node-0"].volumes[3], {
+        assert.deepStrictEqual(withDir.services["node-0"].volumes[4], {
             type: "bind", source: "/mnt/data", target: "/data", read_only: true,
         });
     });
 
     it("keeps paths absolute without a file folder, and pulls registry images when missing", () => {
         const doc = composeDocument(plan({ imageMode: "registry", image: "ghcr.io/acme/train:1", codeDir: "training" }));
-        assert.strictEqual(doc.services["node-0"].volumes[0].source, path.join(FILE_DIR, "training"));
+        assert.strictEqual(doc.services["node-0"].volumes[1].source, path.join(FILE_DIR, "training"));
         assert.deepStrictEqual(
             [doc.services["node-0"].image, doc.services["node-0"].pull_policy, doc.services["node-0"].build],
             ["ghcr.io/acme/train:1", "missing", undefined],
@@ -235,10 +240,9 @@ describe("the Compose export (components/targets/compose.ts)", () => {
         const doc = composeDocument(p);
         const node = doc.services["node-1"];
         assert.deepStrictEqual(node.cap_add, ["CHOWN", "DAC_OVERRIDE", "FOWNER", "NET_ADMIN", "SETPCAP", "SETUID", "SETGID"]);
-        assert.deepStrictEqual(node.command.slice(0, 2), ["python3", "-c"]);
-        assert.strictEqual(node.command[2], p.nodes[1].command[2].replace(/\$/g, "$$$$"));
-        assert.deepStrictEqual(node.command.slice(3), p.nodes[1].command.slice(3));
-        assert.deepStrictEqual(JSON.parse(node.command[3]).shaping.commands[0].argv, [
+        assert.deepStrictEqual(node.command.slice(0, 2), ["python3", "/opt/ddpsim/node_agent.py"]);
+        assert.deepStrictEqual(node.command, p.nodes[1].command);
+        assert.deepStrictEqual(JSON.parse(node.command[2]).shaping.commands[0].argv, [
             "tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "tbf", "rate", "100mbit", "burst", "100000", "latency", "50ms",
         ]);
     });
@@ -310,9 +314,13 @@ describe("npm run compose (scripts/compose.ts)", () => {
                     Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
                 );
                 assert.strictEqual(c.workingDir, s.working_dir);
+                // The node agent: uploaded into the container, bind-mounted read-only by Compose.
+                const files = s.volumes.filter((v) => v.target.startsWith("/opt/ddpsim/"));
+                assert.deepStrictEqual(c.uploads.map((u: any) => u.file), files.map((v) => v.target));
+                assert.ok(files.every((v) => v.type === "bind" && v.read_only === true));
                 assert.deepStrictEqual(
                     c.mounts.map((m: any) => [m.type, m.target, m.readOnly]),
-                    s.volumes.map((v) => [v.type, v.target, v.read_only === true]),
+                    s.volumes.filter((v) => !files.includes(v)).map((v) => [v.type, v.target, v.read_only === true]),
                 );
                 assert.strictEqual(`${c.shmSize}m`, s.shm_size);
                 assert.strictEqual(`${c.restart}:${c.maxRetryCount}`, s.restart);

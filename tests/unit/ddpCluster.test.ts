@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { codeContentHash, contentTag } from "../../components/hostReading";
 import { DdpCluster, DdpClusterArgs, defaultOwner, identityTag, resetGpuClaims } from "../../components";
-import { splitNodeCommand } from "../support/nodeCommand";
+import { agentLabel, nodeFile, splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_RUN_ID, MOCK_SUFFIX, ObservedOptions, observeOptions, RegisteredResource, useMocks, valueOf } from "../support/pulumiMocks";
 
 const CONTAINER = "docker:index/container:Container";
@@ -125,6 +125,11 @@ describe("DdpCluster", () => {
             ncclSockets: { env: { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" }, minCpus: 16 },
         });
         assert.deepStrictEqual(splitNodeCommand(master.command).torchrun, torchrun);
+        // The node agent is a file of the container, uploaded before it starts: by its path in the program's folder and
+        // its content hash, never its source.
+        assert.deepStrictEqual(worker.uploads, [
+            { file: "/opt/ddpsim/node_agent.py", source: path.join("training", "node_agent.py"), sourceHash: nodeFile("node_agent.py").sha256 },
+        ]);
         assert.deepStrictEqual(worker.mounts, [
             { type: "bind", source: codeDir, target: "/code", readOnly: true },
             { type: "volume", source: `${PREFIX}-checkpoints`, target: "/workspace", readOnly: false },
@@ -147,6 +152,7 @@ describe("DdpCluster", () => {
             { label: "ddpsim.node", value: "ddp-node-1" },
             { label: "ddpsim.nodes", value: "2" },
             { label: "ddpsim.gpus", value: "1" },
+            { label: "ddpsim.agent", value: agentLabel() },
             { label: "ddpsim.code", value: codeContentHash(codeDir) },
             { label: "ddpsim.image", value: "ddpsim-cpu:latest" },
         ]);

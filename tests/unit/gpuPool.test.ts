@@ -85,7 +85,7 @@ describe("GPU settings", () => {
     it("shares one GPU among 3 nodes with gpuSharing", () => {
         const result = resolveClusterSpec({ nodes: 3, gpusPerNode: 1, gpuIds: ["0"], gpuSharing: true }, "/p");
         assert.ok(result.ok);
-        const plan = planCluster(result.spec, { owner: "ann", project: "p", stack: "s", name: "ddp" });
+        const plan = planCluster(result.spec, { owner: "ann", project: "p", stack: "s", cluster: "ddp" });
         assert.deepStrictEqual(
             plan.nodes.map((n) => n.gpuIds),
             [["0"], ["0"], ["0"]],

@@ -17,7 +17,7 @@ import { DdpCluster, DdpClusterArgs } from "../../components";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { useMocks, valueOf } from "../support/pulumiMocks";
 
-const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const ROOT_TBF = ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "tbf"];
 const CHILD_TBF = ["tc", "qdisc", "replace", "dev", "eth0", "parent", "1:1", "handle", "10:", "tbf"];
 const ROOT_NETEM = ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "1:", "netem"];

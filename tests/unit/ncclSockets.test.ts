@@ -12,7 +12,7 @@ import {
 import { splitNodeCommand } from "../support/nodeCommand";
 import { REPO_ROOT } from "../support/stackFiles";
 
-const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const TUNED = { NCCL_NSOCKS_PERTHREAD: "2", NCCL_SOCKET_NTHREADS: "4", NCCL_MIN_NCHANNELS: "4" };
 
 function planOf(raw: Record<string, unknown>) {

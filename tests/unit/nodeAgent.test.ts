@@ -10,14 +10,14 @@ import * as path from "path";
 import {
     missingQdiscMessage,
     NodeAgentConfig,
-    nodeAgentSource,
     packageTrainingDir,
     resolveInterconnect,
     shapingConfig,
     tcCommands,
 } from "../../components/plan";
 
-const SOURCE = nodeAgentSource(packageTrainingDir());
+/** The agent as every node runs it: a file, `python3 <file> <config> <command...>`. */
+const AGENT = path.join(packageTrainingDir(), "node_agent.py");
 
 /** A torchrun stand-in: each attempt prints `lines` (stderr), reports the worker's exit like torchrun, repeats. */
 function fakeTorchrun(dir: string, attempts: { lines: string[]; exitCode: number }[], finalCode: number): string {
@@ -56,7 +56,7 @@ function runAgent(dir: string, config: Partial<NodeAgentConfig>, command: string
         stateDir: path.join(dir, "state"),
         ...config,
     };
-    const run = spawnSync("python3", ["-c", SOURCE, JSON.stringify(full), ...command], {
+    const run = spawnSync("python3", [AGENT, JSON.stringify(full), ...command], {
         encoding: "utf8",
         env: { ...process.env, DDPSIM_RUN_ID: "run1", ...env },
         timeout: 30_000,
@@ -215,7 +215,7 @@ describe("the node agent (training/node_agent.py)", function () {
         );
         const child = require("child_process").spawn(
             "python3",
-            ["-c", SOURCE, JSON.stringify({ node: "n", rank: 1, controlDir: path.join(dir, "c"), graceSeconds: 20, failFastExitCodes: [2], failFastRepeats: 2, stateDir: path.join(dir, "s") }), "python3", torchrun],
+            [AGENT, JSON.stringify({ node: "n", rank: 1, controlDir: path.join(dir, "c"), graceSeconds: 20, failFastExitCodes: [2], failFastRepeats: 2, stateDir: path.join(dir, "s") }), "python3", torchrun],
             { stdio: ["ignore", "pipe", "pipe"] },
         );
         let out = "";
@@ -233,6 +233,48 @@ describe("the node agent (training/node_agent.py)", function () {
                 }
             });
         });
+    });
+
+    it("with stopExitCode (Kubernetes), exits with it when stopped, even though the workers stopped cleanly, and leaves a stop note", () => {
+        const torchrun = path.join(dir, "torchrun.py");
+        fs.writeFileSync(torchrun, "import signal, subprocess, sys\nw = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\nw.wait()\nsys.exit(0)\n");
+        const config = { node: "pod-1", rank: 1, controlDir: path.join(dir, "c"), graceSeconds: 10, failFastExitCodes: [2], failFastRepeats: 2, stateDir: path.join(dir, "s"), stopExitCode: 143 };
+        const child = require("child_process").spawn("python3", [AGENT, JSON.stringify(config), "python3", torchrun], {
+            stdio: ["ignore", "pipe", "pipe"],
+            env: { ...process.env, DDPSIM_RUN_ID: "run1" },
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d));
+        return new Promise<void>((resolve, reject) => {
+            setTimeout(() => child.kill("SIGTERM"), 1500);
+            child.on("close", (code: number) => {
+                try {
+                    assert.strictEqual(code, 143, out);
+                    assert.match(out, /SIGTERM: stopped before the script finished: exiting 143 \(a Job counts exit 0 as this node done for good\)/);
+                    const note = JSON.parse(fs.readFileSync(path.join(dir, "c", "run1", "stop-pod-1.json"), "utf8"));
+                    assert.deepStrictEqual([note.node, note.signal, note.runId], ["pod-1", "SIGTERM", "run1"]);
+                    resolve();
+                } catch (e) {
+                    reject(e);
+                }
+            });
+        });
+    });
+
+    it("with stopExitCode, a node whose workers ended cleanly because a peer was stopped exits with it; an older note is ignored", () => {
+        const notes = path.join(dir, "control", "run1");
+        fs.mkdirSync(notes, { recursive: true });
+        const old = { node: "ddp-node-0", signal: "SIGTERM", time: Date.now() / 1000 - 100, runId: "run1" };
+        fs.writeFileSync(path.join(notes, "stop-ddp-node-0.json"), JSON.stringify(old));
+        const finished = runAgent(dir, { stopExitCode: 143 }, ["python3", "-c", "print('trained')"]);
+        assert.deepStrictEqual([finished.status, finished.stdout], [0, "trained\n"], "a note from before this node started is another pod's");
+        // The peer is stopped while this node's workers run: they stop cleanly too (exit 0), the run is not done.
+        const peerStopped = `import json, time; open(${JSON.stringify(path.join(notes, "stop-ddp-node-0.json"))}, 'w').write(json.dumps({"node": "ddp-node-0", "signal": "SIGTERM", "time": time.time(), "runId": "run1"}))`;
+        const stopped = runAgent(dir, { stopExitCode: 143 }, ["python3", "-c", peerStopped]);
+        assert.strictEqual(stopped.status, 143, stopped.stdout);
+        assert.match(stopped.stdout, /the workers stopped because ddp-node-0 was stopped \(SIGTERM\) before the script finished: exiting 143/);
+        const docker = runAgent(dir, {}, ["python3", "-c", peerStopped]);
+        assert.strictEqual(docker.status, 0, "without stopExitCode (Docker) a clean stop is 0");
     });
 
     it("starts torchrun as runAs after shaping (root), or says in one verdict why it cannot", () => {

@@ -6,7 +6,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { planStack, readStackFiles } from "../../scripts/compose";
+import { planStack } from "../../scripts/compose";
+import { readStackFiles } from "../../scripts/stackFiles";
 import { dockerRunArgs, networkCreateArgs, volumeCreateArgs } from "../../scripts/plainDocker";
 import { MOCK_RUN_ID, runStackProgram, useMocks } from "../support/pulumiMocks";
 
@@ -59,9 +60,13 @@ describe("plain docker commands from a plan (the start-up benchmark's baseline)"
                 assert.deepStrictEqual(command, c.command);
                 assert.strictEqual(one("--workdir"), c.workingDir);
                 assert.strictEqual(one("--user"), c.user);
+                // The node agent: uploaded by the provider, bind-mounted read-only by plain docker run.
                 assert.deepStrictEqual(
                     flags.get("--mount"),
-                    c.mounts.map((m: any) => `type=${m.type},source=${m.source},target=${m.target}${m.readOnly ? ",readonly" : ""}`),
+                    [
+                        ...c.uploads.map((u: any) => `type=bind,source=${path.resolve(u.source)},target=${u.file},readonly`),
+                        ...c.mounts.map((m: any) => `type=${m.type},source=${m.source},target=${m.target}${m.readOnly ? ",readonly" : ""}`),
+                    ],
                 );
                 assert.strictEqual(one("--shm-size"), `${c.shmSize}m`);
                 assert.strictEqual(one("--restart"), `${c.restart}:${c.maxRetryCount}`);

@@ -11,9 +11,9 @@ import {
     resolveClusterSpec,
     ResolveOptions,
 } from "../../components/plan";
-import { splitNodeCommand } from "../support/nodeCommand";
+import { agentLabel, splitNodeCommand } from "../support/nodeCommand";
 
-const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const PREFIX = "ddpsim-dev-ddp-8eed31";
 
 function specOf(raw: Record<string, unknown>): ClusterSpec {
@@ -329,6 +329,7 @@ describe("planCluster", () => {
             "ddpsim.node": "ddp-node-0",
             "ddpsim.nodes": "2",
             "ddpsim.gpus": "0",
+            "ddpsim.agent": agentLabel(),
         });
     });
 
@@ -386,6 +387,10 @@ describe("planCluster", () => {
         ]);
     });
 
+    it("ships the launcher only to clusters with checkHooks", () => {
+        assert.deepStrictEqual(planCluster(specOf({}), identity).nodes[0].files.map((f) => f.name), ["node_agent.py"]);
+    });
+
     it("takes a module next to Pulumi.yaml's default script, which the real CLI passes with every stack's config", () => {
         const plan = planCluster(specOf({ module: "app.train", script: "train_ddp.py" }), identity);
         assert.deepStrictEqual(splitNodeCommand(plan.nodes[0].command).torchrun.slice(15), ["-m", "app.train"]);
@@ -395,9 +400,9 @@ describe("planCluster", () => {
         for (const [raw, target] of [[{ script: "train.py" }, ["--script", "/code/train.py"]], [{ module: "app.train" }, ["--module", "app.train"]]] as const) {
             const torchrun = splitNodeCommand(planCluster(specOf({ ...raw, checkHooks: true, scriptArgs: ["3"] }), identity).nodes[0].command).torchrun;
             const at = torchrun.indexOf("--no-python");
-            assert.deepStrictEqual(torchrun.slice(at, at + 4), ["--no-python", "python3", "-u", "-c"]);
-            assert.match(torchrun[at + 4], /^# ddpsim check's launcher/);
-            assert.deepStrictEqual(torchrun.slice(at + 5), [...target, "3"]);
+            assert.deepStrictEqual(torchrun.slice(at), ["--no-python", "python3", "-u", "/opt/ddpsim/check_launcher.py", ...target, "3"]);
+            const files = planCluster(specOf({ ...raw, checkHooks: true }), identity).nodes[0].files.map((f) => f.target);
+            assert.deepStrictEqual(files, ["/opt/ddpsim/node_agent.py", "/opt/ddpsim/check_launcher.py"]);
         }
     });
 

@@ -5,9 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { defaultOwner } from "../../components/owner";
 import { contentTag } from "../../components/hostReading";
-import { DEFAULTS, identityTag, readStackConfig, STACK_CONFIG_KEYS } from "../../components/plan";
-import { UNDECLARED_SETTINGS } from "../../components/plan/undeclaredSettings";
-import { DEFAULT_TARGET, KUBERNETES_DEFAULTS } from "../../components/targets/targetKeys";
+import { DEFAULTS, identityTag, readStackConfig, SETTINGS, STACK_CONFIG_KEYS, UNDECLARED_SETTINGS } from "../../components/plan";
 import { splitNodeCommand } from "../support/nodeCommand";
 import { MOCK_SUFFIX, runStackProgram, useMocks } from "../support/pulumiMocks";
 import { REPO_ROOT, stackConfig } from "../support/stackFiles";
@@ -152,11 +150,11 @@ describe("the stack program (index.ts)", () => {
     it("declares in Pulumi.yaml every setting that has a default, with the component's default, and no other", () => {
         const schema = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
         const all = Object.keys(STACK_CONFIG_KEYS);
-        const undeclared = Object.keys(UNDECLARED_SETTINGS);
+        const undeclared: string[] = UNDECLARED_SETTINGS;
         assert.deepStrictEqual(undeclared.filter((k) => !all.includes(k)), [], "UNDECLARED_SETTINGS names only known settings");
         // The real Pulumi CLI refuses a stack that lacks a key declared without a default: every declaration has one.
         assert.deepStrictEqual(Object.keys(schema).sort(), all.filter((k) => !undeclared.includes(k)).sort());
-        const defaults: Record<string, unknown> = { ...DEFAULTS, ...KUBERNETES_DEFAULTS, target: DEFAULT_TARGET };
+        const defaults: Record<string, unknown> = { ...DEFAULTS };
         // An undeclared setting may still have a default of the component's (script: the CLI would apply a declared
         // default to every stack, and a stack with `module` would then carry both).
         assert.deepStrictEqual(Object.keys(defaults).filter((k) => !undeclared.includes(k)).sort(), Object.keys(schema).sort(), "defaults: one list");
@@ -167,8 +165,8 @@ describe("the stack program (index.ts)", () => {
             assert.ok(typeof schema[key].description === "string" && schema[key].description.length > 10, key);
             assert.deepStrictEqual(schema[key].default, defaults[key], `default of ${key}`);
         }
-        for (const [key, setting] of Object.entries(UNDECLARED_SETTINGS)) {
-            assert.ok(setting.description.length > 10, key);
+        for (const key of UNDECLARED_SETTINGS) {
+            assert.ok(SETTINGS[key].description.length > 10, key);
         }
     });
 });

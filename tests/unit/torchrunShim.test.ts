@@ -9,7 +9,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { nodeAgentSource, packageTrainingDir } from "../../components/plan";
+import { packageTrainingDir } from "../../components/plan";
+
+const nodeAgentSource = () => fs.readFileSync(path.join(packageTrainingDir(), "node_agent.py"), "utf8");
 
 const FAKE_TORCH: Record<string, string> = {
     "torch/__init__.py": "",
@@ -87,7 +89,7 @@ describe("the node agent's torchrun shim (rendezvous settings on torch without t
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     function shimRun(command: string[]): string {
-        const program = `${nodeAgentSource(packageTrainingDir())}\nimport subprocess\nsys.exit(subprocess.run(torchrun_command(${JSON.stringify(command)})).returncode)\n`;
+        const program = `${nodeAgentSource()}\nimport subprocess\nsys.exit(subprocess.run(torchrun_command(${JSON.stringify(command)})).returncode)\n`;
         const run = spawnSync("python3", ["-c", program], { encoding: "utf8", env: { ...process.env, PYTHONPATH: dir }, timeout: 30_000 });
         assert.strictEqual(run.status, 0, run.stderr);
         return run.stdout;
@@ -105,7 +107,7 @@ describe("the node agent's torchrun shim (rendezvous settings on torch without t
         const out = shimRun(["torchrun", "--rdzv-conf", "join_timeout=900", "/code/train.py"]);
         assert.match(out, /^keep-alive 5.0 3$/m);
         assert.match(out, /^round 1 last call 30$/m);
-        const other = spawnSync("python3", ["-c", `${nodeAgentSource(packageTrainingDir())}\nprint(torchrun_command(["python3", "x.py"]))`], { encoding: "utf8" });
+        const other = spawnSync("python3", ["-c", `${nodeAgentSource()}\nprint(torchrun_command(["python3", "x.py"]))`], { encoding: "utf8" });
         assert.strictEqual(other.stdout.trim(), "['python3', 'x.py']");
     });
 });

@@ -4,8 +4,8 @@
  */
 import Docker from "dockerode";
 import { CliError } from "../../errors";
-import { LABELS } from "../labels";
-import { ClusterNode, ClusterRef, NodePhase, NodeState } from "../source";
+import { identityOfLabels, LABELS } from "../../../components/plan/labels";
+import { ClusterNode, ClusterIdentity, NodePhase, NodeState } from "../source";
 
 /** A node's container and Docker's state of it now. */
 export interface ContainerNodeState extends NodeState {
@@ -13,7 +13,7 @@ export interface ContainerNodeState extends NodeState {
     tty: boolean;
 }
 
-export function clusterFilters(ref: ClusterRef): { label: string[] } {
+export function clusterFilters(ref: ClusterIdentity): { label: string[] } {
     return {
         label: [
             `${LABELS.owner}=${ref.owner}`,
@@ -25,19 +25,19 @@ export function clusterFilters(ref: ClusterRef): { label: string[] } {
 }
 
 /** Every (owner, project, stack, cluster) with containers on this Docker host, of one owner and project. */
-export async function listClusters(docker: Docker, owner: string, project?: string): Promise<ClusterRef[]> {
+export async function listClusters(docker: Docker, owner: string, project?: string): Promise<ClusterIdentity[]> {
     const label = [`${LABELS.owner}=${owner}`, project === undefined ? LABELS.project : `${LABELS.project}=${project}`];
     const containers = await docker.listContainers({ all: true, filters: { label } });
-    const seen = new Map<string, ClusterRef>();
+    const seen = new Map<string, ClusterIdentity>();
     for (const c of containers) {
-        const ref = { owner, project: c.Labels[LABELS.project], stack: c.Labels[LABELS.stack] ?? "", cluster: c.Labels[LABELS.cluster] ?? "" };
-        seen.set(JSON.stringify(ref), ref);
+        const ref = identityOfLabels({ ...c.Labels, [LABELS.owner]: owner });
+        if (ref !== undefined) seen.set(JSON.stringify(ref), ref);
     }
     return [...seen.values()].sort((a, b) => a.stack.localeCompare(b.stack) || a.cluster.localeCompare(b.cluster));
 }
 
 /** The cluster's node containers, by rank. */
-export async function findNodes(docker: Docker, ref: ClusterRef): Promise<ClusterNode[]> {
+export async function findNodes(docker: Docker, ref: ClusterIdentity): Promise<ClusterNode[]> {
     const containers = await docker.listContainers({ all: true, filters: clusterFilters(ref) });
     return containers
         .map((c) => {
@@ -86,7 +86,7 @@ export async function inspectNode(docker: Docker, node: ClusterNode): Promise<Co
     };
 }
 
-const listOf = (refs: ClusterRef[], key: "stack" | "cluster") => [...new Set(refs.map((r) => r[key]))].join(", ");
+const listOf = (refs: ClusterIdentity[], key: "stack" | "cluster") => [...new Set(refs.map((r) => r[key]))].join(", ");
 
 /**
  * The cluster the flags name. With no `stack`, the only stack of that project and cluster on this host (and a
@@ -95,7 +95,7 @@ const listOf = (refs: ClusterRef[], key: "stack" | "cluster") => [...new Set(ref
 export async function resolveCluster(
     docker: Docker,
     want: { owner: string; project: string; cluster: string; stack?: string },
-): Promise<{ ref: ClusterRef; note?: string }> {
+): Promise<{ ref: ClusterIdentity; note?: string }> {
     const all = await listClusters(docker, want.owner, want.project);
     const where = `project ${want.project} (owner ${want.owner})`;
     if (want.stack !== undefined) {

@@ -1,6 +1,6 @@
 /** The Docker source: a cluster's containers by their labels, read and changed through the Docker API (dockerode). */
 import Docker from "dockerode";
-import { ClusterNode, ClusterRef, ClusterSource, FaultHooks, LogRange, NodeState } from "../source";
+import { ClusterNode, ClusterIdentity, ClusterSource, FaultHooks, LogRange, NodeState } from "../source";
 import { LogLine } from "../../logs/logLine";
 import { findNodes, inspectNode } from "./cluster";
 import { healAll } from "./faults/heal";
@@ -14,7 +14,7 @@ export class DockerSource implements ClusterSource {
 
     constructor(
         readonly docker: Docker,
-        readonly ref: ClusterRef,
+        readonly ref: ClusterIdentity,
     ) {
         this.faults = {
             problem: (node, spec, active) => faultProblem(docker, ref, node, spec, active),

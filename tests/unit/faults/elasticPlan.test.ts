@@ -4,7 +4,7 @@ import { ClusterSpec, planCluster, resolveClusterSpec } from "../../../component
 import { targetProblems } from "../../../components/targets/targetKeys";
 import { splitNodeCommand } from "../../support/nodeCommand";
 
-const identity = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const identity = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 
 function resolve(raw: Record<string, unknown>) {
     return resolveClusterSpec(raw, "/home/user/project");

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
-import { DdpKubernetesJob, DdpKubernetesJobArgs, defaultOwner, identityTag, STACK_CONFIG_KEYS } from "../../../components";
+import { DdpKubernetesJob, DdpKubernetesJobArgs, defaultOwner, identityTag, SETTINGS, STACK_CONFIG_KEYS } from "../../../components";
 import { kubernetesManifests, planForKubernetes } from "../../../components/targets/kubernetes";
 import { checkKubernetesArgs } from "../../../components/targets/kubernetesSettings";
 import { DOCKER_ONLY_KEYS, STACK_ONLY_KEYS } from "../../../components/targets/targetKeys";
@@ -19,6 +19,7 @@ const JOB = "kubernetes:batch/v1:Job";
 const SERVICE = "kubernetes:core/v1:Service";
 const CLAIM = "kubernetes:core/v1:PersistentVolumeClaim";
 const SECRET = "kubernetes:core/v1:Secret";
+const FILES = "kubernetes:core/v1:ConfigMap";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const jobName = (name: string) => `ddpsim-test-${name}-${identityTag(defaultOwner(), "ddpsim", "test", name)}`;
 
@@ -47,21 +48,23 @@ const ofType = (registered: RegisteredResource[], type: string) => registered.fi
 describe("DdpKubernetesJob under Pulumi's mocks", () => {
     for (const nodes of [1, 2, 8]) {
         for (const gpus of [0, 1]) {
-            it(`declares a claim, a Service and a Job, the plan's objects plus skipAwait, for ${nodes} node(s) with ${gpus} GPU(s)`, async () => {
+            it(`declares a claim, a Service, the node files and a Job, the plan's objects plus their await annotations, for ${nodes} node(s) with ${gpus} GPU(s)`, async () => {
                 const args = { nodes, gpusPerNode: gpus, image: "ghcr.io/acme/train:1" };
                 const { registered } = await declare(args);
                 assert.deepStrictEqual(
                     registered.map((r) => [r.type, r.name]),
-                    [[TOKEN, "ddp"], [CLAIM, "ddp-checkpoints"], [SERVICE, "ddp-service"], [JOB, "ddp-job"]],
+                    [[TOKEN, "ddp"], [FILES, "ddp-files"], [CLAIM, "ddp-checkpoints"], [SERVICE, "ddp-service"], [JOB, "ddp-job"]],
                 );
                 const checked = checkKubernetesArgs(args, process.cwd());
                 assert.ok(checked.ok);
-                const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: "ddpsim", stack: "test", name: "ddp" });
+                const plan = planForKubernetes(checked.spec, { owner: defaultOwner(), project: "ddpsim", stack: "test", cluster: "ddp" });
                 const expected = kubernetesManifests(plan, checked.settings);
-                const skipAwait = (m: any) => ({ ...m, metadata: { ...m.metadata, annotations: { "pulumi.com/skipAwait": "true" } } });
-                assert.deepStrictEqual(ofType(registered, CLAIM)[0].inputs, skipAwait(expected.checkpoints));
-                assert.deepStrictEqual(ofType(registered, SERVICE)[0].inputs, skipAwait(expected.service));
-                assert.deepStrictEqual(ofType(registered, JOB)[0].inputs, skipAwait(expected.job));
+                const annotated = (m: any, annotations: object) => ({ ...m, metadata: { ...m.metadata, annotations } });
+                assert.deepStrictEqual(ofType(registered, CLAIM)[0].inputs, annotated(expected.checkpoints, { "pulumi.com/skipAwait": "true" }));
+                assert.deepStrictEqual(ofType(registered, SERVICE)[0].inputs, annotated(expected.service, { "pulumi.com/skipAwait": "true" }));
+                assert.deepStrictEqual(ofType(registered, FILES)[0].inputs, expected.files);
+                // Not skipAwait: its delete would not wait for the pods either (the provider skips a Job's delete too).
+                assert.deepStrictEqual(ofType(registered, JOB)[0].inputs, annotated(expected.job, { "pulumi.com/waitFor": "jsonpath={.metadata.uid}" }));
                 for (const r of registered.slice(1)) assertValidKubernetes(r.inputs);
 
                 const job = ofType(registered, JOB)[0].inputs;
@@ -84,9 +87,10 @@ describe("DdpKubernetesJob under Pulumi's mocks", () => {
         const { seen } = await declare({});
         const options = seen.filter((s) => s.type !== TOKEN).map((s) => [s.type, s.name, s.parent, s.dependsOn, s.retainOnDelete]);
         assert.deepStrictEqual(options, [
+            [FILES, "ddp-files", "ddp", [], undefined],
             [CLAIM, "ddp-checkpoints", "ddp", [], true],
             [SERVICE, "ddp-service", "ddp", [], undefined],
-            [JOB, "ddp-job", "ddp", ["ddp-checkpoints", "ddp-service"], undefined],
+            [JOB, "ddp-job", "ddp", ["ddp-checkpoints", "ddp-service", "ddp-files"], undefined],
         ]);
         const { seen: dropped } = await declare({ retainCheckpoints: false });
         assert.strictEqual(dropped.find((s) => s.type === CLAIM)?.retainOnDelete, false);
@@ -99,7 +103,7 @@ describe("DdpKubernetesJob under Pulumi's mocks", () => {
             transformations: [(a) => ((a.type !== TOKEN ? (flags[a.name] = (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace) : 0), undefined)],
         });
         await valueOf(job.jobName);
-        assert.deepStrictEqual(flags, { "ddp-checkpoints": undefined, "ddp-service": undefined, "ddp-job": true });
+        assert.deepStrictEqual(flags, { "ddp-files": undefined, "ddp-checkpoints": undefined, "ddp-service": undefined, "ddp-job": true });
     });
 
     it("reports the Job, Service, endpoint, nodes, claim and the kubectl command that follows the logs", async () => {
@@ -117,7 +121,7 @@ describe("DdpKubernetesJob under Pulumi's mocks", () => {
 
     it("puts env values given as Inputs in a Secret the pods reference, secret to the end", async () => {
         const { registered } = await declare({ env: { HF_TOKEN: pulumi.secret("hf_s3cr3t"), MODE: "fast" } });
-        assert.deepStrictEqual(registered.map((r) => r.type).sort(), [TOKEN, SECRET, CLAIM, SERVICE, JOB].sort());
+        assert.deepStrictEqual(registered.map((r) => r.type).sort(), [TOKEN, SECRET, CLAIM, SERVICE, FILES, JOB].sort());
         const secret = ofType(registered, SECRET)[0].inputs;
         assert.ok(SECRET_SIG in secret.stringData, "the Secret's data stays secret");
         assert.deepStrictEqual(plain(secret), {
@@ -150,9 +154,11 @@ describe("DdpKubernetesJob under Pulumi's mocks", () => {
         assert.deepStrictEqual(objects.sort(), [
             `PersistentVolumeClaim/${jobName("trainers")}-checkpoints`,
             `Service/${jobName("trainers")}`,
+            `ConfigMap/${jobName("trainers")}-files`,
             `Job/${jobName("trainers")}`,
             `PersistentVolumeClaim/${jobName("evaluators")}-checkpoints`,
             `Service/${jobName("evaluators")}`,
+            `ConfigMap/${jobName("evaluators")}-files`,
             `Job/${jobName("evaluators")}`,
         ].sort());
         const selectors = ofType(registered, SERVICE).map((s) => s.inputs.spec.selector);
@@ -174,14 +180,14 @@ describe("DdpKubernetesJob under Pulumi's mocks", () => {
             await valueOf(job.logsCommand);
             const ref = `${await valueOf(provider.urn)}::${await valueOf(provider.id)}`;
             const children = registered.filter((r) => r.type.startsWith("kubernetes:")).sort((a, b) => a.type.localeCompare(b.type));
-            assert.deepStrictEqual(children.map((c) => c.type), [JOB, CLAIM, SECRET, SERVICE]);
-            assert.deepStrictEqual(children.map((c) => c.provider), [ref, ref, ref, ref]);
+            assert.deepStrictEqual(children.map((c) => c.type), [JOB, FILES, CLAIM, SECRET, SERVICE]);
+            assert.deepStrictEqual(children.map((c) => c.provider), [ref, ref, ref, ref, ref]);
         });
     }
 
     it("uses the default provider when given none", async () => {
         const { registered } = await declare({});
-        assert.deepStrictEqual(registered.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.provider), [undefined, undefined, undefined]);
+        assert.deepStrictEqual(registered.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.provider), [undefined, undefined, undefined, undefined]);
     });
 
     it("refuses Docker-only arguments before any resource, naming each", async () => {
@@ -217,9 +223,11 @@ describe("DdpKubernetesJob's schema for other Pulumi languages", function () {
         assert.deepStrictEqual(resource.requiredInputs, []);
         const shape = (key: string) => {
             const { description, ...rest } = resource.inputProperties[key];
-            assert.ok(typeof description === "string" && description.length > 15 && !description.includes("@default"), key);
+            // The settings table's description, as docs/configuration.md has it (wrapped as the doc comment is).
+            assert.strictEqual(description.replace(/\s+/g, " "), SETTINGS[key as keyof typeof SETTINGS].description, key);
             return rest;
         };
+        for (const key of Object.keys(resource.inputProperties)) shape(key);
         assert.deepStrictEqual(shape("image"), { type: "string", optional: true });
         assert.deepStrictEqual(shape("nodes"), { type: "number", optional: true, plain: true });
         assert.deepStrictEqual(shape("nodeSelector"), { type: "object", additionalProperties: { type: "string", plain: true }, optional: true, plain: true });

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterPlan, identityTag, nodeAgentSource, packageTrainingDir, resolveClusterSpec } from "../../../components/plan";
+import { ClusterPlan, identityTag, resolveClusterSpec } from "../../../components/plan";
 import { expandKubernetes } from "../../../components/targets/indexedTemplate";
 import {
     JobManifest,
@@ -17,13 +17,14 @@ import {
 } from "../../../components/targets/kubernetes";
 import { resolveKubernetesSettings } from "../../../components/targets/kubernetesSettings";
 import { assertValidKubernetes, kubernetesProblems } from "../../support/kubernetesSchema";
+import { agentLabel, nodeFile } from "../../support/nodeCommand";
 
-const IDENTITY = { owner: "ann", project: "ddpsim", stack: "dev", name: "ddp" };
+const IDENTITY = { owner: "ann", project: "ddpsim", stack: "dev", cluster: "ddp" };
 const JOB = `ddpsim-dev-ddp-${identityTag("ann", "ddpsim", "dev", "ddp")}`;
 const I = "$(JOB_COMPLETION_INDEX)";
 const LABELS = { "ddpsim.owner": "ann", "ddpsim.project": "ddpsim", "ddpsim.stack": "dev", "ddpsim.cluster": "ddp", "ddpsim.job": JOB };
-const PRELUDE = fs.readFileSync(path.join(packageTrainingDir(), "indexed_node.py"), "utf8");
-const AGENT = nodeAgentSource(packageTrainingDir()).replace(/\$/g, "$$$$");
+/** The node files on Kubernetes: the agent and the pod's prelude, in one ConfigMap mounted at /opt/ddpsim. */
+const FILES = ["node_agent.py", "indexed_node.py"];
 
 function plan(raw: Record<string, unknown>): ClusterPlan {
     const result = resolveClusterSpec(raw, "/srv/ddpsim");
@@ -90,10 +91,10 @@ function command(nodes: number, procs: number, gpus: number): string[] {
     const nccl = gpus > 0 ? `,"ncclSockets":{"env":{"NCCL_NSOCKS_PERTHREAD":"2","NCCL_SOCKET_NTHREADS":"4","NCCL_MIN_NCHANNELS":"4"},"minCpus":16}` : "";
     const config =
         `{"node":"${JOB}-${index}","rank":${index},"controlDir":"/workspace/.ddpsim","graceSeconds":60,` +
-        `"failFastExitCodes":[2,3],"failFastRepeats":2${nccl},"stateDir":"/workspace/.ddpsim/$(DDPSIM_RUN_ID)/node-${index}"}`;
+        `"failFastExitCodes":[2,3],"failFastRepeats":2${nccl},"stateDir":"/workspace/.ddpsim/$(DDPSIM_RUN_ID)/node-${index}","stopExitCode":143}`;
     return [
-        "python3", "-c", PRELUDE, `{"address":"${JOB}-{index}.${JOB}","nodes":${nodes},"dnsWaitSeconds":300}`,
-        "python3", "-c", AGENT, config,
+        "python3", "/opt/ddpsim/indexed_node.py", `{"address":"${JOB}-{index}.${JOB}","nodes":${nodes},"dnsWaitSeconds":300}`,
+        "python3", "/opt/ddpsim/node_agent.py", config,
         ...torchrun(nodes, procs),
     ];
 }
@@ -116,7 +117,7 @@ function expectedJob(nodes: number, gpus: number): JobManifest {
                 ],
             },
             template: {
-                metadata: { labels: { ...LABELS, "ddpsim.nodes": String(nodes), "ddpsim.job": JOB } },
+                metadata: { labels: { ...LABELS, "ddpsim.nodes": String(nodes), "ddpsim.agent": agentLabel(FILES), "ddpsim.job": JOB } },
                 spec: {
                     subdomain: JOB,
                     restartPolicy: "Never",
@@ -138,6 +139,7 @@ function expectedJob(nodes: number, gpus: number): JobManifest {
                                 capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] },
                             },
                             volumeMounts: [
+                                { name: "ddpsim-files", mountPath: "/opt/ddpsim", readOnly: true },
                                 { name: "workspace", mountPath: "/workspace" },
                                 { name: "workspace", mountPath: "/checkpoints" },
                                 { name: "shm", mountPath: "/dev/shm" },
@@ -145,6 +147,7 @@ function expectedJob(nodes: number, gpus: number): JobManifest {
                         },
                     ],
                     volumes: [
+                        { name: "ddpsim-files", configMap: { name: `${JOB}-files` } },
                         { name: "workspace", persistentVolumeClaim: { claimName: `${JOB}-checkpoints` } },
                         { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "2048Mi" } },
                     ],
@@ -166,6 +169,13 @@ const SERVICE = {
     },
 };
 
+const CONFIG_MAP = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `${JOB}-files`, labels: LABELS },
+    data: Object.fromEntries(FILES.map((name) => [name, fs.readFileSync(nodeFile(name).source, "utf8")])),
+};
+
 const CLAIM = {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
@@ -176,9 +186,9 @@ const CLAIM = {
 describe("the Kubernetes objects of a plan (components/targets/kubernetes.ts)", () => {
     for (const nodes of [1, 2, 8]) {
         for (const gpus of [0, 1, 4]) {
-            it(`declares a claim, a headless Service and an Indexed Job for ${nodes} node(s) with ${gpus} GPU(s) each, all valid`, () => {
+            it(`declares a claim, the node files, a headless Service and an Indexed Job for ${nodes} node(s) with ${gpus} GPU(s) each, all valid`, () => {
                 const objects = manifests({ nodes, gpusPerNode: gpus, image: "ghcr.io/acme/train:1" });
-                assert.deepStrictEqual(objects, { checkpoints: CLAIM, service: SERVICE, job: expectedJob(nodes, gpus) });
+                assert.deepStrictEqual(objects, { checkpoints: CLAIM, files: CONFIG_MAP, service: SERVICE, job: expectedJob(nodes, gpus) });
                 for (const object of Object.values(objects)) assertValidKubernetes(object);
             });
         }
@@ -191,10 +201,10 @@ describe("the Kubernetes objects of a plan (components/targets/kubernetes.ts)", 
             const vars = { JOB_COMPLETION_INDEX: String(i), DDPSIM_RUN_ID: "uid-1" };
             const values = container.env!.filter((e) => e.value !== undefined).map((e) => [e.name, expandKubernetes(e.value!, vars)]);
             assert.deepStrictEqual(Object.fromEntries(values), node.env);
-            const words = container.command!.slice(4).map((w) => expandKubernetes(w, vars));
-            const config = JSON.parse(words[3]);
-            assert.deepStrictEqual(config, { ...JSON.parse(node.command[3]), stateDir: `/workspace/.ddpsim/uid-1/node-${i}` });
-            assert.deepStrictEqual([...words.slice(0, 3), ...words.slice(4)], [...node.command.slice(0, 3), ...node.command.slice(4)]);
+            const words = container.command!.slice(3).map((w) => expandKubernetes(w, vars));
+            const config = JSON.parse(words[2]);
+            assert.deepStrictEqual(config, { ...JSON.parse(node.command[2]), stateDir: `/workspace/.ddpsim/uid-1/node-${i}`, stopExitCode: 143 });
+            assert.deepStrictEqual([...words.slice(0, 2), ...words.slice(3)], [...node.command.slice(0, 2), ...node.command.slice(3)]);
             assert.strictEqual(node.hostname, `${JOB}-${i}`);
         });
     });
@@ -241,11 +251,12 @@ describe("the Kubernetes objects of a plan (components/targets/kubernetes.ts)", 
         const container = pod.containers[0];
         assert.deepStrictEqual(container.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         assert.deepStrictEqual(pod.volumes, [
+            { name: "ddpsim-files", configMap: { name: `${JOB}-files` } },
             { name: "workspace", persistentVolumeClaim: { claimName: `${JOB}-checkpoints` } },
             { name: "dataset", persistentVolumeClaim: { claimName: "corpus-v1", readOnly: true } },
             { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "8192Mi" } },
         ]);
-        assert.deepStrictEqual(container.volumeMounts!.slice(2), [
+        assert.deepStrictEqual(container.volumeMounts!.slice(3), [
             { name: "dataset", mountPath: "/data", readOnly: true },
             { name: "shm", mountPath: "/dev/shm" },
         ]);
@@ -275,12 +286,12 @@ describe("the Kubernetes objects of a plan (components/targets/kubernetes.ts)", 
 
     const names: [typeof IDENTITY, string][] = [
         [IDENTITY, JOB],
-        [{ owner: "ann", project: "My_Proj", stack: "Team.Dev", name: "DDP" }, `my-proj-team-dev-ddp-${identityTag("ann", "My_Proj", "Team.Dev", "DDP")}`],
-        [{ owner: "ann", project: "9lives", stack: "dev", name: "ddp" }, `lives-dev-ddp-${identityTag("ann", "9lives", "dev", "ddp")}`],
-        [{ owner: "ann", project: "p".repeat(80), stack: "dev", name: "ddp" }, `${"p".repeat(52)}-${identityTag("ann", "p".repeat(80), "dev", "ddp")}`],
+        [{ owner: "ann", project: "My_Proj", stack: "Team.Dev", cluster: "DDP" }, `my-proj-team-dev-ddp-${identityTag("ann", "My_Proj", "Team.Dev", "DDP")}`],
+        [{ owner: "ann", project: "9lives", stack: "dev", cluster: "ddp" }, `lives-dev-ddp-${identityTag("ann", "9lives", "dev", "ddp")}`],
+        [{ owner: "ann", project: "p".repeat(80), stack: "dev", cluster: "ddp" }, `${"p".repeat(52)}-${identityTag("ann", "p".repeat(80), "dev", "ddp")}`],
     ];
     for (const [identity, expected] of names) {
-        it(`names the Job of ${identity.project}/${identity.stack}/${identity.name} ${expected}: a DNS label, with room for -255`, () => {
+        it(`names the Job of ${identity.project}/${identity.stack}/${identity.cluster} ${expected}: a DNS label, with room for -255`, () => {
             assert.strictEqual(kubernetesJobName(identity), expected);
             assert.ok(`${expected}-255`.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(expected));
         });

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultOwner, identityTag } from "../../../components";
 import { expandKubernetes } from "../../../components/targets/indexedTemplate";
-import { readStackFiles } from "../../../scripts/compose";
+import { readStackFiles } from "../../../scripts/stackFiles";
 import { splitNodeCommand } from "../../support/nodeCommand";
 import { RegisteredResource, runStackProgram, useMocks } from "../../support/pulumiMocks";
 import { REPO_ROOT } from "../../support/stackFiles";
@@ -43,11 +43,12 @@ const types = (registered: RegisteredResource[]) => registered.map((r) => r.type
 describe("the stack program with ddpsim:target kubernetes", function () {
     this.timeout(30_000);
 
-    it("declares DdpKubernetesJob (claim, Service, Job) and reports the outputs both targets have, and its own", async () => {
+    it("declares DdpKubernetesJob (claim, Service, node files, Job) and reports the outputs both targets have, and its own", async () => {
         const { registered, outputs } = await up([...KUBERNETES, "ddpsim:nodes: 3", "ddpsim:namespace: ml"]);
         assert.deepStrictEqual(types(registered), [
             "ddpsim:index:DdpKubernetesJob",
             "kubernetes:batch/v1:Job",
+            "kubernetes:core/v1:ConfigMap",
             "kubernetes:core/v1:PersistentVolumeClaim",
             "kubernetes:core/v1:Service",
         ]);
@@ -141,7 +142,7 @@ describe("the same run on Docker and on Kubernetes (index.ts, both targets)", fu
                 const onDocker = splitNodeCommand(c.inputs.command);
                 const dockerEnv = Object.fromEntries(c.inputs.envs.map((e: string) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
                 const vars = { JOB_COMPLETION_INDEX: String(i), DDPSIM_RUN_ID: "uid" };
-                const k8sWords = container.command.slice(4).map((w: string) => expandKubernetes(w, vars));
+                const k8sWords = container.command.slice(3).map((w: string) => expandKubernetes(w, vars));
                 const onKubernetes = splitNodeCommand(k8sWords);
                 const k8sEnv = Object.fromEntries(
                     container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, expandKubernetes(e.value, vars)]),
@@ -158,11 +159,13 @@ describe("the same run on Docker and on Kubernetes (index.ts, both targets)", fu
                 assert.ok(runId !== undefined && container.env.at(-1).name === "DDPSIM_RUN_ID");
                 // The rank is the node's on both: NODE_RANK, the agent's rank, and (Kubernetes) the Job's index.
                 assert.deepStrictEqual([dockerEnv.NODE_RANK, k8sEnv.NODE_RANK, onDocker.config.rank, onKubernetes.config.rank], [String(i), String(i), i, i]);
-                // The node agent's policy: the same, where Kubernetes adds the state folder on the run volume.
+                // The node agent's policy: the same, where Kubernetes adds the state folder on the run volume and the
+                // exit code of a stopped node (a Job counts exit 0 as done).
                 const { node: dockerNode, ...dockerPolicy } = onDocker.config as any;
-                const { node: k8sNode, stateDir, ...k8sPolicy } = onKubernetes.config as any;
+                const { node: k8sNode, stateDir, stopExitCode, ...k8sPolicy } = onKubernetes.config as any;
                 assert.deepStrictEqual(k8sPolicy, dockerPolicy);
-                assert.deepStrictEqual([dockerNode, k8sNode, stateDir], [dockerEnv.DDPSIM_NODE, k8sEnv.DDPSIM_NODE, `/workspace/.ddpsim/uid/node-${i}`]);
+                assert.strictEqual(dockerPolicy.stopExitCode, undefined);
+                assert.deepStrictEqual([dockerNode, k8sNode, stateDir, stopExitCode], [dockerEnv.DDPSIM_NODE, k8sEnv.DDPSIM_NODE, `/workspace/.ddpsim/uid/node-${i}`, 143]);
             });
             // Docker's host names sort in rank order (zero-padded); the pods' names do not past ten nodes, which is why
             // their rendezvous names come from training/indexed_node.py (tests/unit/kubernetes/indexedNode.test.ts).

@@ -4,7 +4,7 @@
  */
 import Docker from "dockerode";
 import { demuxText, LogDemuxer } from "../demux";
-import { LABEL_PREFIX } from "../../../../components/plan/plan";
+import { LABELS } from "../../../../components/plan/labels";
 
 export interface CommandResult {
     code: number;
@@ -44,7 +44,7 @@ export async function inNetworkNamespace(docker: Docker, containerId: string, im
         Cmd: cmd,
         Entrypoint: [],
         User: "0",
-        Labels: { [`${LABEL_PREFIX}.helper`]: "fault" },
+        Labels: { [LABELS.helper]: "fault" },
         HostConfig: {
             NetworkMode: `container:${containerId}`,
             CapDrop: ["ALL"],

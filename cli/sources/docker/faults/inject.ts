@@ -11,8 +11,8 @@ import { CliError } from "../../../errors";
 import { execIn, hasNetAdmin, outputLine } from "./dockerOps";
 import { FaultSpec, who } from "../../../faults/kinds";
 import { FaultRecord, FaultStore, Injected, UndoInfo } from "../../../faults/records";
-import { LABELS } from "../../labels";
-import { ClusterNode, ClusterRef } from "../../source";
+import { LABELS } from "../../../../components/plan/labels";
+import { ClusterNode, ClusterIdentity } from "../../source";
 
 /** The node agent's config (the JSON argument of its command): where the cluster's own tc commands are. */
 export function agentConfigOf(info: Pick<Docker.ContainerInspectInfo, "Config">): { shaping?: { commands: { argv: string[] }[] } } | undefined {
@@ -62,7 +62,7 @@ function stateWord(info: Docker.ContainerInspectInfo): string {
 }
 
 /** The cluster network a node is on (by the network's labels), or undefined when it is on none. */
-async function clusterNetwork(docker: Docker, ref: ClusterRef, info: Docker.ContainerInspectInfo) {
+async function clusterNetwork(docker: Docker, ref: ClusterIdentity, info: Docker.ContainerInspectInfo) {
     const entries = Object.entries(info.NetworkSettings.Networks ?? {});
     for (const [name, endpoint] of entries) {
         const net = await docker.getNetwork(endpoint.NetworkID).inspect().catch(() => undefined);
@@ -101,7 +101,7 @@ function crashProblem(info: Docker.ContainerInspectInfo): string | undefined {
 }
 
 /** Why the fault cannot be made on this node now, or undefined. Changes nothing. */
-export async function faultProblem(docker: Docker, ref: ClusterRef, node: ClusterNode, spec: FaultSpec, active: FaultRecord[]): Promise<string | undefined> {
+export async function faultProblem(docker: Docker, ref: ClusterIdentity, node: ClusterNode, spec: FaultSpec, active: FaultRecord[]): Promise<string | undefined> {
     const info = await docker.getContainer(node.id).inspect();
     const same = active.find((f) => f.containerId === node.id && f.kind === spec.kind);
     if (same !== undefined) return `${who(node)} already has an active ${spec.kind} fault (since ${same.startedAt}): heal it first`;
@@ -140,7 +140,7 @@ const limitText = (quota: number, period: number, nano: number) =>
     nano > 0 ? `${nano / 1e9} CPUs` : quota > 0 ? `a quota of ${quota} us per ${period || 100000} us` : "no CPU limit";
 
 /** Makes the fault (after faultProblem found none) and records it in `store`. */
-export async function inject(docker: Docker, ref: ClusterRef, node: ClusterNode, spec: FaultSpec, store: FaultStore): Promise<Injected> {
+export async function inject(docker: Docker, ref: ClusterIdentity, node: ClusterNode, spec: FaultSpec, store: FaultStore): Promise<Injected> {
     const problem = await faultProblem(docker, ref, node, spec, store.list());
     if (problem !== undefined) throw new CliError(problem);
     const container = docker.getContainer(node.id);

@@ -1,0 +1,4 @@
+export * from "./client";
+export * from "./jobs";
+export * from "./source";
+export * from "./claims";
