@@ -68,7 +68,7 @@ TRANSIENT = re.compile(
 
 # torchrun, run through this shim, honours the rendezvous settings ddpsim passes in --rdzv-conf on every torch:
 #   keep_alive_interval, keep_alive_max_attempt: how often a node's agent says it is alive, and after how many missed
-#     beats a node counts as dead and leaves the rendezvous (torch reads these keys itself only from 2.7 on; 2.6
+#     beats a node counts as dead and leaves the rendezvous (recent torch reads these keys itself; 2.6
 #     keeps 5 s x 3, so a lost node held its peers for 15 s before they could rendezvous again);
 #   later_last_call_timeout: ddpsim's own key: how long a rendezvous after the first (after a loss, or a node's
 #     return) waits for more nodes once minNodes are there. The first rendezvous of a deployment keeps

@@ -31,7 +31,7 @@ describe("elastic training shrinks within seconds of a lost node (minNodes, real
             "ddpsim:nodes": 3,
             "ddpsim:minNodes": 2,
             "ddpsim:torchrunArgs": torchrunArgs,
-            "ddpsim:scriptArgs": ["--steps", "90", "--checkpoint-every", "5", "--log-every", "5", "--step-sleep", "0.3"],
+            "ddpsim:scriptArgs": ["--steps", "150", "--checkpoint-every", "5", "--log-every", "5", "--step-sleep", "0.3"],
         });
         await waitForStep(s.volume, 8, 300_000);
         assert.ok((await metricsOf(s.volume)).every((m) => m.world_size === 3), "every step so far at world size 3");
@@ -42,7 +42,7 @@ describe("elastic training shrinks within seconds of a lost node (minNodes, real
         const healMs = Date.parse(healed.stdout.split(" ")[0]);
         const atThree = await waitFor("a step at world size 3 again", 300_000, async () => (await metricsOf(s.volume)).find((m) => m.time * 1000 > healMs && m.world_size === 3), 500);
         const result = await lab.finish(s, 3, 600_000);
-        assert.strictEqual(result.final_step, 90);
+        assert.strictEqual(result.final_step, 150);
         return {
             lostToTwo: (atTwo.time * 1000 - lostMs) / 1000,
             stepAtTwo: atTwo.step,
