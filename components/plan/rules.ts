@@ -8,7 +8,6 @@ import { FieldReader, RawClusterArgs } from "./fieldReader";
 import { Fields, Found, ResolveOptions } from "./fields";
 import { gpuPoolProblem } from "./gpus";
 import { AUTO_GPU_POOL } from "./gpuPool";
-import { DEFAULTS } from "./settings";
 import { LINK_KEYS } from "./interconnect";
 import { scriptArgsSetting, torchrunArgsProblems } from "./torchrunArgs";
 
@@ -187,8 +186,7 @@ const scriptOrModule: Rule = {
     check(f, { read, raw }) {
         if (f.script.startsWith("-")) read.fail("script", "must be a file path, not a flag (torchrun flags go in torchrunArgs)");
         if (f.module !== undefined && !MODULE_NAME.test(f.module)) read.fail("module", "must be a dotted Python module name (pkg.train)");
-        // The real CLI passes Pulumi.yaml's default script along with a stack's module: only another script clashes.
-        if (f.module !== undefined && raw.script !== undefined && raw.script !== DEFAULTS.script) {
+        if (f.module !== undefined && raw.script !== undefined) {
             read.fail("module", `cannot be set together with script (${JSON.stringify(f.script)}): torchrun starts one of them`);
         }
     },

@@ -391,11 +391,6 @@ describe("planCluster", () => {
         assert.deepStrictEqual(planCluster(specOf({}), identity).nodes[0].files.map((f) => f.name), ["node_agent.py"]);
     });
 
-    it("takes a module next to Pulumi.yaml's default script, which the real CLI passes with every stack's config", () => {
-        const plan = planCluster(specOf({ module: "app.train", script: "train_ddp.py" }), identity);
-        assert.deepStrictEqual(splitNodeCommand(plan.nodes[0].command).torchrun.slice(15), ["-m", "app.train"]);
-    });
-
     it("starts the script through ddpsim check's launcher with checkHooks, the script or module after it", () => {
         for (const [raw, target] of [[{ script: "train.py" }, ["--script", "/code/train.py"]], [{ module: "app.train" }, ["--module", "app.train"]]] as const) {
             const torchrun = splitNodeCommand(planCluster(specOf({ ...raw, checkHooks: true, scriptArgs: ["3"] }), identity).nodes[0].command).torchrun;
