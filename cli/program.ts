@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CliError, EXIT } from "./errors";
 import { chaosCommand } from "./verbs/chaos";
+import { checkCommand } from "./verbs/check";
 import { faultCommand } from "./verbs/fault";
 import { healCommand } from "./verbs/heal";
 import { logsCommand } from "./verbs/logs";
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     for (const verb of [statusCommand(), logsCommand(), waitCommand(), faultCommand(), healCommand(), chaosCommand()]) {
         program.addCommand(verb.exitOverride().showHelpAfterError("(add --help for usage)"));
     }
-    program.addCommand(runCommand().exitOverride().showHelpAfterError("(add --help for usage)"));
+    for (const verb of [runCommand(), checkCommand()]) program.addCommand(verb.exitOverride().showHelpAfterError("(add --help for usage)"));
     program.addHelpText("after", "\nSee docs/cli.md for the labels, verdicts and exit codes.");
     return program;
 }

@@ -50,6 +50,13 @@ export interface DdpClusterArgs extends DdpCommonArgs {
      */
     minNodes?: number;
     /**
+     * Run the script through ddpsim check's launcher (training/check_launcher.py, runpy, the script unchanged), which
+     * prints each rank's checksums of its DistributedDataParallel modules at the end; set by ddpsim check
+     * (docs/check.md).
+     * @default false
+     */
+    checkHooks?: boolean;
+    /**
      * Link between nodes, shaped with tc in each node - ideal (unshaped), 100mbit, 1gbe, 10gbe, 25gbe, 100gbe
      * (bandwidth only), congested, wan (also latency, jitter, loss; need netem).
      * @default "ideal"

@@ -66,6 +66,66 @@ TRANSIENT = re.compile(
 )
 
 
+# torchrun, run through this shim, honours the rendezvous settings ddpsim passes in --rdzv-conf on every torch:
+#   keep_alive_interval, keep_alive_max_attempt: how often a node's agent says it is alive, and after how many missed
+#     beats a node counts as dead and leaves the rendezvous (recent torch reads these keys itself; 2.6
+#     keeps 5 s x 3, so a lost node held its peers for 15 s before they could rendezvous again);
+#   later_last_call_timeout: ddpsim's own key: how long a rendezvous after the first (after a loss, or a node's
+#     return) waits for more nodes once minNodes are there. The first rendezvous of a deployment keeps
+#     last_call_timeout (torch's 30 s), so that nodes starting a few seconds apart all get into the first round.
+# Whatever this torch lacks is left as torch has it.
+TORCHRUN_SHIM = r"""
+import sys
+from datetime import datetime, timedelta, timezone
+
+
+def ddpsim_rendezvous_settings():
+    try:
+        from torch.distributed.elastic.rendezvous import dynamic_rendezvous as dr, registry
+        executor = dr._DistributedRendezvousOpExecutor
+        original_add = executor._add_to_participants
+    except (ImportError, AttributeError):
+        return
+    original_create = dr.create_handler
+
+    def create_handler(store, backend, params):
+        handler = original_create(store, backend, params)
+        settings = handler.settings
+        for key, make in (("keep_alive_interval", lambda v: timedelta(seconds=v)), ("keep_alive_max_attempt", int),
+                          ("later_last_call_timeout", lambda v: timedelta(seconds=v))):
+            value = params.get_as_int(key, None)
+            if value is not None and value > 0:
+                object.__setattr__(settings, "_ddpsim_" + key if key.startswith("later") else key, make(value))
+        return handler
+
+    def add_to_participants(self):
+        original_add(self)
+        state, settings = self._state, self._settings
+        later = getattr(settings, "_ddpsim_later_last_call_timeout", None)
+        if later is not None and state.round > 0 and len(state.participants) == settings.min_nodes and not state.complete:
+            state.deadline = datetime.now(timezone.utc) + later
+
+    dr.create_handler = create_handler
+    registry.create_handler = create_handler
+    executor._add_to_participants = add_to_participants
+
+
+if sys.path and sys.path[0] == "":
+    sys.path.pop(0)  # as the torchrun script, which does not import from the working directory
+ddpsim_rendezvous_settings()
+from torch.distributed.run import main  # noqa: E402
+sys.argv[0] = "torchrun"
+sys.exit(main())
+"""
+
+
+def torchrun_command(command):
+    """`torchrun ARGS` as `python3 -c TORCHRUN_SHIM ARGS` (the same torchrun, see above); anything else as it is."""
+    if command and os.path.basename(command[0]) == "torchrun":
+        return [sys.executable or "python3", "-c", TORCHRUN_SHIM, *command[1:]]
+    return command
+
+
 def log(message):
     sys.stdout.write(f"[ddpsim {NODE}] {message}\n")
     sys.stdout.flush()
@@ -606,7 +666,7 @@ class Agent:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
-            self.torchrun = subprocess.Popen(self.command, stdout=out_w, stderr=err_w, start_new_session=True,
+            self.torchrun = subprocess.Popen(torchrun_command(self.command), stdout=out_w, stderr=err_w, start_new_session=True,
                                              preexec_fn=switch_user(self.config.get("runAs")))
         except (OSError, KeyError, subprocess.SubprocessError) as error:
             problem = f"ddpsim: cannot start {self.command[0]} as user {self.config.get('runAs') or 'of the image'}: {error}"

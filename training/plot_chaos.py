@@ -8,7 +8,7 @@ labelled, with a marker where it was detected and where training recovered.
 Without --out the PNG goes to stdout in base64 (how `ddpsim chaos` runs it inside the cluster's image, which has
 matplotlib, with no mount and no network). The JSON: {"title", "start" (unix s), "metrics": [[t, step, world], ...],
 "progress": [[t, step], ...] (log progress lines, when there is no metrics.jsonl), "faults": [{"label", "start",
-"end", "detected", "recovered"}, ...]} with times in unix seconds.
+"end", "detected", "recovered"}, ...], "xlabel" (optional)} with times in unix seconds.
 """
 import argparse
 import base64
@@ -56,7 +56,7 @@ def plot(data, out):
             ax.plot([fault["recovered"] - t0], [top * 0.04], marker="^", color=colour, markersize=8)
     ax.plot([], [], "x", color="black", label="detected (first error or timeout)")
     ax.plot([], [], "^", color="black", label="recovered (first step after)")
-    ax.set_xlabel("seconds since the chaos run started (wall clock)")
+    ax.set_xlabel(data.get("xlabel", "seconds since the chaos run started (wall clock)"))
     ax.set_ylabel("optimizer step")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)

@@ -114,12 +114,17 @@ export function plotInput(report: ChaosReport): object {
 }
 
 /** Draws the timeline with the cluster's image; resolves to the PNG, or a reason why there is none. */
-export async function drawTimeline(docker: Docker, image: string, report: ChaosReport): Promise<{ png?: Buffer; problem?: string }> {
+export function drawTimeline(docker: Docker, image: string, report: ChaosReport): Promise<{ png?: Buffer; problem?: string }> {
+    return drawPlot(docker, image, plotInput(report));
+}
+
+/** Runs plot_chaos.py on `input` (its JSON, see the script) in `image`; `ddpsim check` draws its timeline with it too. */
+export async function drawPlot(docker: Docker, image: string, input: object): Promise<{ png?: Buffer; problem?: string }> {
     const source = fs.readFileSync(path.join(packageTrainingDir(), "plot_chaos.py"), "utf8");
     const container = await docker.createContainer({
         Image: image,
         Entrypoint: [],
-        Cmd: ["python3", "-c", source, JSON.stringify(plotInput(report))],
+        Cmd: ["python3", "-c", source, JSON.stringify(input)],
         Env: ["MPLCONFIGDIR=/tmp", "HOME=/tmp"],
         NetworkDisabled: true,
         Labels: { [LABELS.helper]: "chaos-plot" },

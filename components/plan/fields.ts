@@ -62,6 +62,7 @@ export interface Fields {
     stopGraceSeconds: number;
     collectiveTimeoutSeconds: number;
     minNodes: number;
+    checkHooks: boolean;
     env: Record<string, string>;
     interconnect: InterconnectPlan;
 }

@@ -16,3 +16,5 @@ export * from "./plan";
 export * from "./stackConfig";
 export * from "./torchrunArgs";
 export * from "./nodeAgent";
+export * from "./checkLauncher";
+export * from "./rendezvous";

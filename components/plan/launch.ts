@@ -1,4 +1,6 @@
+import { launcherEntry } from "./checkLauncher";
 import { CONTAINER_PATHS } from "./defaults";
+import { rendezvousFlags } from "./rendezvous";
 import { ClusterSpec, HealthcheckPlan } from "./types";
 
 /** Where the script lives inside the node: relative paths are under the code folder. */
@@ -18,19 +20,26 @@ export function scriptArguments(spec: ClusterSpec): string[] {
 
 /**
  * The torchrun command of every node. The c10d rendezvous retries until the master's store answers, so no
- * node sleeps before it starts; `--max-restarts` lets torchrun restart the workers after a failure.
+ * node sleeps before it starts; `--max-restarts` lets torchrun restart the workers after a failure. With
+ * `checkHooks` torchrun starts ddpsim check's launcher (a node file), which runs the script or module.
  */
 export function torchrunCommand(spec: ClusterSpec, masterEndpoint: string, rendezvousId: string): string[] {
-    const entry = spec.module !== undefined ? ["-m", spec.module] : [scriptPath(spec.script)];
+    const target: { module: string } | { path: string } = spec.module !== undefined ? { module: spec.module } : { path: scriptPath(spec.script) };
+    let entry: string[];
+    if (spec.checkHooks) entry = launcherEntry(target);
+    else entry = "module" in target ? ["-m", target.module] : [target.path];
+    const elastic = spec.minNodes < spec.nodes;
+    const rendezvous = rendezvousFlags(spec.torchrunArgs, elastic);
     return [
         "torchrun",
-        "--nnodes", spec.minNodes < spec.nodes ? `${spec.minNodes}:${spec.nodes}` : String(spec.nodes),
+        "--nnodes", elastic ? `${spec.minNodes}:${spec.nodes}` : String(spec.nodes),
         "--nproc-per-node", String(spec.procsPerNode),
         "--rdzv-backend", "c10d",
         "--rdzv-endpoint", masterEndpoint,
         "--rdzv-id", rendezvousId,
         "--max-restarts", String(spec.maxRestarts),
-        ...spec.torchrunArgs,
+        ...rendezvous.flags,
+        ...rendezvous.rest,
         ...entry,
         ...scriptArguments(spec),
     ];

@@ -5,7 +5,8 @@ import { masterHealthcheck, torchrunCommand } from "./launch";
 import { identityLabels, LABELS } from "./labels";
 import { dockerName, hostLabel, identityTag, nodeName } from "./names";
 import { ncclSocketDefaults } from "./ncclSockets";
-import { agentCommand, agentFiles, NodeAgentConfig, NodeFile, nodeFilesHash } from "./nodeAgent";
+import { CHECK_LAUNCHER_FILE } from "./checkLauncher";
+import { agentCommand, agentFiles, NodeAgentConfig, NodeFile, nodeFilesHash, packageNodeFile } from "./nodeAgent";
 import { ClusterIdentity, ClusterPlan, ClusterSpec, MountPlan, NodeNaming, NodePlan } from "./types";
 
 /** The variable that carries a target's id of one deployment of the nodes (see the node agent). */
@@ -128,8 +129,9 @@ export function planCluster(
     spec: ClusterSpec,
     identity: ClusterIdentity,
     naming: NodeNaming = dockerNaming(spec, identity),
-    files: NodeFile[] = agentFiles(),
+    agentNodeFiles: NodeFile[] = agentFiles(),
 ): ClusterPlan {
+    const files = spec.checkHooks ? [...agentNodeFiles, packageNodeFile(CHECK_LAUNCHER_FILE)] : agentNodeFiles;
     const tag = identityTag(identity.owner, identity.project, identity.stack, identity.cluster);
     const namePrefix = dockerName(identity.project, identity.stack, identity.cluster, tag);
     const masterHost = naming.address(0);

@@ -178,6 +178,10 @@ export const SETTINGS = {
         kind: "integer", defaultText: "nodes (not elastic)", range: [1, LIMITS.maxNodes], targets: DOCKER,
         description: "Elastic training, the fewest nodes the run continues with (torchrun --nnodes minNodes:nodes); defaults to nodes (not elastic).",
     },
+    checkHooks: {
+        kind: "boolean", default: false, targets: DOCKER,
+        description: "Run the script through ddpsim check's launcher (training/check_launcher.py, runpy, the script unchanged), which prints each rank's checksums of its DistributedDataParallel modules at the end; set by ddpsim check (docs/check.md).",
+    },
     interconnect: {
         kind: "string", default: "ideal", values: INTERCONNECT_PRESET_NAMES, targets: DOCKER,
         description: "Link between nodes, shaped with tc in each node - ideal (unshaped), 100mbit, 1gbe, 10gbe, 25gbe, 100gbe (bandwidth only), congested, wan (also latency, jitter, loss; need netem).",

@@ -42,6 +42,31 @@ function optionsMeant(name: string): string[] {
     return Object.keys(TORCHRUN_OPTIONS).filter((option) => option.startsWith(wanted));
 }
 
+/**
+ * `--rdzv-conf` in `args`, in every spelling torchrun accepts (`--rdzv-conf k=v,k2=v2`, `--rdzv_conf=...`, a
+ * prefix): its key=value pairs in order (a later value of a key wins, as torchrun's last flag would), and the other
+ * arguments as they were.
+ */
+export function splitRendezvousConf(args: string[]): { conf: [string, string][]; rest: string[] } {
+    const conf: [string, string][] = [];
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+        const token = args[i];
+        const [name, inline] = token.startsWith("--") ? token.slice(2).split(/=(.*)/s, 2) : [undefined, undefined];
+        const meant = name === undefined ? [] : optionsMeant(name);
+        if (meant.length !== 1 || meant[0] !== "rdzv-conf") {
+            rest.push(token);
+            continue;
+        }
+        const value = inline ?? args[++i] ?? "";
+        for (const pair of value.split(",")) {
+            const [key, v] = pair.split(/=(.*)/s, 2);
+            if (key.trim() !== "") conf.push([key.trim(), (v ?? "").trim()]);
+        }
+    }
+    return { conf, rest };
+}
+
 /** Problems with `torchrunArgs` (each a sentence without the key), empty when it is fine. */
 export function torchrunArgsProblems(args: string[]): string[] {
     const problems: string[] = [];

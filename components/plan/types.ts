@@ -69,6 +69,8 @@ export interface ClusterSpec {
     collectiveTimeoutSeconds: number;
     /** The fewest nodes training continues with (torchrun `--nnodes minNodes:nodes`); equal to nodes: not elastic. */
     minNodes: number;
+    /** Run the script through ddpsim check's launcher (training/check_launcher.py); the script itself is unchanged. */
+    checkHooks: boolean;
     env: Record<string, string>;
     /** The link between nodes: a preset merged with explicit overrides. */
     interconnect: InterconnectPlan;

@@ -81,6 +81,7 @@ export function readFields(read: FieldReader, raw: RawClusterArgs): Fields {
         shmSizeMb: read.integer("shmSizeMb", DEFAULTS.shmSizeMb, ...rangeOf("shmSizeMb")),
         stopGraceSeconds: read.integer("stopGraceSeconds", DEFAULTS.stopGraceSeconds, ...rangeOf("stopGraceSeconds")),
         collectiveTimeoutSeconds: read.integer("collectiveTimeoutSeconds", DEFAULTS.collectiveTimeoutSeconds, ...rangeOf("collectiveTimeoutSeconds")),
+        checkHooks: read.boolean("checkHooks", DEFAULTS.checkHooks),
     };
     return {
         ...fields,

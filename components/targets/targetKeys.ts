@@ -117,6 +117,11 @@ const KUBERNETES_REFUSALS: Refusal[] = [
         reason: () => `${ON_KUBERNETES}: an Indexed Job gives every pod a fixed completion index and recreates a lost pod, so the rendezvous never shrinks; remove it`,
     },
     {
+        key: "checkHooks",
+        applies: (v) => v === true,
+        reason: () => `${ON_KUBERNETES}: ddpsim check runs its nodes on a Docker host; remove it`,
+    },
+    {
         key: "user",
         applies: (v) => typeof v === "string" && v.trim() !== "" && !/^\d+(:\d+)?$/.test(v),
         reason: () => `${ON_KUBERNETES} as a name: a pod runs as numeric ids (runAsUser, runAsGroup); set user to uid or uid:gid`,

@@ -34,6 +34,7 @@ function torchrun(nodes: number): string[] {
         "--rdzv-endpoint", "ddp-node-0:29500",
         "--rdzv-id", PREFIX,
         "--max-restarts", "3",
+        "--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3",
         "/code/train_ddp.py",
     ];
 }

@@ -272,6 +272,7 @@ describe("planCluster", () => {
             "--rdzv-endpoint", "ddp-node-0:29500",
             "--rdzv-id", PREFIX,
             "--max-restarts", "3",
+            "--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3",
             "/code/train_ddp.py",
         ]);
         assert.deepStrictEqual(config, {
@@ -376,14 +377,28 @@ describe("planCluster", () => {
         ]);
     });
 
-    it("starts a module with python -m, after the user's torchrun flags", () => {
+    it("starts a module with python -m, after the user's torchrun flags; the user's --rdzv-conf keys join ddpsim's", () => {
         const plan = planCluster(
             specOf({ module: "app.train", torchrunArgs: ["--rdzv-conf", "join_timeout=900", "--tee=3"], scriptArgs: ["--lr", "0.1"] }),
             identity,
         );
         assert.deepStrictEqual(splitNodeCommand(plan.nodes[0].command).torchrun.slice(13), [
-            "--rdzv-conf", "join_timeout=900", "--tee=3", "-m", "app.train", "--lr", "0.1",
+            "--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3,join_timeout=900", "--tee=3", "-m", "app.train", "--lr", "0.1",
         ]);
+    });
+
+    it("ships the launcher only to clusters with checkHooks", () => {
+        assert.deepStrictEqual(planCluster(specOf({}), identity).nodes[0].files.map((f) => f.name), ["node_agent.py"]);
+    });
+
+    it("starts the script through ddpsim check's launcher with checkHooks, the script or module after it", () => {
+        for (const [raw, target] of [[{ script: "train.py" }, ["--script", "/code/train.py"]], [{ module: "app.train" }, ["--module", "app.train"]]] as const) {
+            const torchrun = splitNodeCommand(planCluster(specOf({ ...raw, checkHooks: true, scriptArgs: ["3"] }), identity).nodes[0].command).torchrun;
+            const at = torchrun.indexOf("--no-python");
+            assert.deepStrictEqual(torchrun.slice(at), ["--no-python", "python3", "-u", "/opt/ddpsim/check_launcher.py", ...target, "3"]);
+            const files = planCluster(specOf({ ...raw, checkHooks: true }), identity).nodes[0].files.map((f) => f.target);
+            assert.deepStrictEqual(files, ["/opt/ddpsim/node_agent.py", "/opt/ddpsim/check_launcher.py"]);
+        }
     });
 
     it("names nodes so that torchrun's rendezvous order is the rank order (zero-padded past ten)", () => {

@@ -157,7 +157,7 @@ describe("the settings table: one place for a setting", () => {
     it("refuses every Docker-only setting on Kubernetes and every Kubernetes-only setting on Docker, when it asks for something", () => {
         const asking: Record<string, unknown> = {
             gpuIds: ["0"], gpuSharing: true, imageContext: "x", imageDockerfile: "D", codeDir: "x", codeMode: "image",
-            datasetDir: "/d", allowSystemPaths: true, dockerHost: "ssh://h", minNodes: 1, interconnect: "1gbe",
+            datasetDir: "/d", allowSystemPaths: true, dockerHost: "ssh://h", minNodes: 1, checkHooks: true, interconnect: "1gbe",
             linkBandwidthMbit: 1, linkLatencyMs: 1, linkJitterMs: 1, linkLossPercent: 1,
             namespace: "ml", imagePullSecrets: ["r"], nodeSelector: { a: "b" }, tolerations: ["a:NoSchedule"],
             serviceAccountName: "s", checkpointStorageClass: "c", checkpointSize: "1Gi", checkpointAccessMode: "ReadWriteOnce",

@@ -43,8 +43,6 @@ describe("elastic training, chaos scenarios and destroy mid-run (CPU image)", fu
         const s = await lab.up("f-elastic", {
             "ddpsim:nodes": 3,
             "ddpsim:minNodes": 2,
-            // How long a shrunk rendezvous waits for more nodes (torch's default 30 s); shorter keeps the test short.
-            "ddpsim:torchrunArgs": ["--rdzv-conf", "last_call_timeout=10"],
             "ddpsim:scriptArgs": ["--steps", "90", "--checkpoint-every", "5", "--log-every", "5", "--step-sleep", "0.3"],
         });
         await waitForStep(s.volume, 8, 300_000);

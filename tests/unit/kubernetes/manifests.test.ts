@@ -47,6 +47,7 @@ function torchrun(nodes: number, procs: number): string[] {
         "--rdzv-endpoint", `${JOB}-0.${JOB}:29500`,
         "--rdzv-id", JOB,
         "--max-restarts", "3",
+        "--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3",
         "/code/train_ddp.py",
     ];
 }

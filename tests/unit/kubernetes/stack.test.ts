@@ -150,7 +150,7 @@ describe("the same run on Docker and on Kubernetes (index.ts, both targets)", fu
                 // The torchrun command line, with the script and its arguments: one and the same.
                 assert.deepStrictEqual(torchrunWithoutAddress(onKubernetes.torchrun), torchrunWithoutAddress(onDocker.torchrun));
                 assert.deepStrictEqual(onDocker.torchrun.slice(-9), [
-                    "--rdzv-conf", "join_timeout=900", "/code/train_ddp.py", "--epochs", "3", "--note", "cost $5", "--save-dir", "/checkpoints",
+                    "--rdzv-conf", "keep_alive_interval=1,keep_alive_max_attempt=3,join_timeout=900", "/code/train_ddp.py", "--epochs", "3", "--note", "cost $5", "--save-dir", "/checkpoints",
                 ]);
                 // The run contract: the same variables, values and order; both targets add their own DDPSIM_RUN_ID.
                 const { DDPSIM_RUN_ID: runId, ...dockerContract } = dockerEnv;

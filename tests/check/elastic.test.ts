@@ -1,0 +1,87 @@
+/**
+ * Elastic training that shrinks in seconds (real engine, CPU image): 3 nodes, minNodes 2, node 2 lost at a step; the
+ * time from the loss to the first step at world size 2 with ddpsim's rendezvous settings (a 1 s keep-alive, 3 misses,
+ * a 1 s last call after the first rendezvous), printed next to the same run with torch's own (5 s x 3, 30 s) set back
+ * through torchrunArgs, which also shows that torchrunArgs overrides them. One run after the other; figures printed,
+ * never asserted. Then the lost node returns and the run ends at world size 3 with every rank agreeing.
+ */
+import * as assert from "assert";
+import { cleanUp, metricsOf, waitForStep } from "../support/clusterRuns";
+import { ensureCpuImage } from "../support/cpuImage";
+import { waitFor } from "../support/wait";
+import { ensureCliBuilt } from "../e2e/cli/cliProcess";
+import { FaultLab } from "../e2e/faults/faultLab";
+
+const TORCH_DEFAULTS = ["--rdzv-conf", "keep_alive_interval=5,keep_alive_max_attempt=3,later_last_call_timeout=30"];
+
+interface Shrink {
+    lostToTwo: number;
+    stepAtTwo: number;
+    healedToThree: number;
+    worldSizes: number[];
+}
+
+describe("elastic training shrinks within seconds of a lost node (minNodes, real engine)", function () {
+    this.timeout(1_800_000);
+    let lab: FaultLab;
+    const runs: Record<string, Promise<Shrink>> = {};
+
+    async function loseAndReturn(label: string, torchrunArgs: string[]): Promise<Shrink> {
+        const s = await lab.up(label, {
+            "ddpsim:nodes": 3,
+            "ddpsim:minNodes": 2,
+            "ddpsim:torchrunArgs": torchrunArgs,
+            "ddpsim:scriptArgs": ["--steps", "150", "--checkpoint-every", "5", "--log-every", "5", "--step-sleep", "0.3"],
+        });
+        await waitForStep(s.volume, 8, 300_000);
+        assert.ok((await metricsOf(s.volume)).every((m) => m.world_size === 3), "every step so far at world size 3");
+        const lost = await lab.cliOk(s.stack, ["fault", "lose", "--node", "2"]);
+        const lostMs = Date.parse(lost.stdout.split(" ")[0]);
+        const atTwo = await waitFor("a step at world size 2", 300_000, async () => (await metricsOf(s.volume)).find((m) => m.time * 1000 > lostMs && m.world_size === 2), 500);
+        const healed = await lab.cliOk(s.stack, ["heal"]);
+        const healMs = Date.parse(healed.stdout.split(" ")[0]);
+        const atThree = await waitFor("a step at world size 3 again", 300_000, async () => (await metricsOf(s.volume)).find((m) => m.time * 1000 > healMs && m.world_size === 3), 500);
+        const result = await lab.finish(s, 3, 600_000);
+        assert.strictEqual(result.final_step, 150);
+        return {
+            lostToTwo: (atTwo.time * 1000 - lostMs) / 1000,
+            stepAtTwo: atTwo.step,
+            healedToThree: (atThree.time * 1000 - healMs) / 1000,
+            worldSizes: result.world_sizes as number[],
+        };
+    }
+
+    before(async function () {
+        this.timeout(900_000);
+        const [image] = await Promise.all([ensureCpuImage(), ensureCliBuilt()]);
+        lab = new FaultLab(image);
+        // One after the other: the figure is the time a run takes, not two runs sharing the CPUs.
+        runs.ddpsim = loseAndReturn("c-elastic", []);
+        runs.torch = runs.ddpsim.catch(() => undefined).then(() => loseAndReturn("c-elastic-torch", TORCH_DEFAULTS));
+        for (const r of Object.values(runs)) r.catch(() => undefined);
+    });
+
+    after(async () => {
+        await Promise.all(Object.values(runs).map((r) => r.catch(() => undefined)));
+        await cleanUp(lab?.stacks ?? []);
+    });
+
+    it("goes on at world size 2 after a loss, back to 3 after the heal, and ends with the ranks agreeing (ddpsim's settings)", async () => {
+        const d = await runs.ddpsim;
+        assert.deepStrictEqual(d.worldSizes, [2, 3]);
+        console.log(
+            `      figure: loss -> first step at world size 2: ${d.lostToTwo.toFixed(1)} s with ddpsim's rendezvous settings (from step ${d.stepAtTwo}); ` +
+                `heal -> world size 3: ${d.healedToThree.toFixed(1)} s`,
+        );
+    });
+
+    it("keeps torch's own settings when torchrunArgs sets them back: the same run shrinks far later", async () => {
+        const t = await runs.torch;
+        assert.deepStrictEqual(t.worldSizes, [2, 3]);
+        const d = await runs.ddpsim;
+        console.log(
+            `      figure: loss -> first step at world size 2 with torch's rendezvous settings (5 s x 3 keep-alive, 30 s last call): ` +
+                `${t.lostToTwo.toFixed(1)} s (ddpsim's: ${d.lostToTwo.toFixed(1)} s); heal -> world size 3: ${t.healedToThree.toFixed(1)} s (ddpsim's: ${d.healedToThree.toFixed(1)} s)`,
+        );
+    });
+});
