@@ -149,9 +149,14 @@ describe("DdpCluster from YAML and Python programs (real CLI, YAML and Python la
 
         it("a bad argument: the component's message, then the Python SDK's traceback of the stopped update", async () => {
             const { errors, output } = await badNodes(python);
-            assert.deepStrictEqual(errors.slice(0, 4), [...BAD_NODES, "error: Program failed with an unhandled exception:"]);
-            // The Python SDK (3.272) turns the engine's "resource monitor shut down" into an unhandled exception.
-            assert.match(output, /^ {4}Exception: resource monitor shut down$/m);
+            assert.deepStrictEqual(errors.slice(0, 3), BAD_NODES);
+            // The Python SDK (3.272) turns the engine's "resource monitor shut down" into an unhandled exception,
+            // which it prints only when it wins the race with the engine's own exit: if printed, it comes last.
+            const traceback = errors.slice(3);
+            if (traceback.length > 0) {
+                assert.strictEqual(traceback[0], "error: Program failed with an unhandled exception:", output);
+                assert.match(output, /^ {4}Exception: resource monitor shut down$/m);
+            }
         });
     });
 
