@@ -1,7 +1,6 @@
 /** The shapes the check of a cluster's arguments works with (validate.ts reads the fields, rules.ts checks them). */
 import { LocalGpuProbe } from "./gpuPool";
-import { InterconnectPlan } from "./interconnect";
-import { CodeMode, ImageMode } from "./types";
+import { ClusterSpec } from "./types";
 
 /** What `resolveClusterSpec` may read beyond the arguments. */
 export interface ResolveOptions {
@@ -25,47 +24,16 @@ export interface ResolveOptions {
     codeHash?: (absoluteDir: string) => string;
 }
 
-/** Every setting read on its own: its kind, default and range from the settings table (validate.ts). */
-export interface Fields {
-    nodes: number;
-    gpusPerNode: number;
+/**
+ * Every setting read on its own: its kind, default and range from the settings table (validate.ts). The spec's
+ * fields, less what is resolved from the host (image id, code hash), with the folders not yet made absolute.
+ */
+export type Fields = Omit<ClusterSpec, "imageId" | "codeHash" | "imageContext" | "codeDir"> & {
     /** `gpuIds: ["auto"]`: this machine's GPUs, read by a rule. */
     autoPool: boolean;
-    gpuIds?: string[];
-    gpuSharing: boolean;
-    procsPerNode: number;
-    imageMode: ImageMode;
-    codeMode: CodeMode;
-    image: string;
     imageContext?: string;
-    imageDockerfile: string;
     codeDir?: string;
-    script: string;
-    module?: string;
-    scriptArgs: string[];
-    torchrunArgs: string[];
-    checkpointDirArg?: string;
-    dataDirArg?: string;
-    failFastExitCodes: number[];
-    failFastRepeats: number;
-    datasetDir?: string;
-    datasetVolume?: string;
-    checkpointVolumeName?: string;
-    owner?: string;
-    user?: string;
-    allowSystemPaths: boolean;
-    retainCheckpoints: boolean;
-    masterPort: number;
-    maxRestarts: number;
-    restartRetries: number;
-    shmSizeMb: number;
-    stopGraceSeconds: number;
-    collectiveTimeoutSeconds: number;
-    minNodes: number;
-    checkHooks: boolean;
-    env: Record<string, string>;
-    interconnect: InterconnectPlan;
-}
+};
 
 /** What the rules find out while they check, for the spec. */
 export interface Found {
