@@ -34,36 +34,8 @@ log="$dir/build.log"
 mkdir -p "$bin"
 exec 9>"$dir/lock"
 flock 9 # one build at a time for this key; a second caller waits, then finds the stamp
-
-fail() { # the reason, the first error lines, then the tail of the log
-  say "error: $1"
-  say "first error lines in $log:"
-  grep -m 5 -iE 'error|cannot|refused|forbidden|not available' "$log" | sed 's/^/  /' >&2 || true
-  say "last lines of $log:"
-  tail -n 25 "$log" | sed 's/^/  /' >&2
-  exit 1
-}
-
-timed() { # name command...: runs a build step into the log and says how long it took
-  local name="$1" start
-  shift
-  start="$(date +%s)"
-  echo "== $name: $*" >>"$log"
-  if "$@" >>"$log" 2>&1; then
-    say "$name done in $(($(date +%s) - start))s"
-  else
-    fail "$name failed after $(($(date +%s) - start))s"
-  fi
-}
-
-copy_module() { # module@version destination: a writable copy of a downloaded module
-  local from
-  from="$(go mod download -json "$1" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [ -n "$from" ] && [ -d "$from" ] || return 1
-  rm -rf "$2"
-  cp -r "$from" "$2"
-  chmod -R u+w "$2"
-}
+# shellcheck source=lib/go-build.sh
+source "$repo/scripts/lib/go-build.sh" # fail, timed, copy_module
 
 if [ ! -f "$bin/.ok-kubernetes" ]; then
   say "building pulumi-resource-kubernetes $version from $provider_module@$provider_version (log: $log)"

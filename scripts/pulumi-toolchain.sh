@@ -55,44 +55,8 @@ docker_version="$(npm_version @pulumi/docker)"
 random_version="$(npm_version @pulumi/random)"
 
 log=/dev/null
-fail() { # first error, then the tail of the log
-  say "error: $1"
-  say "first error lines in $log:"
-  grep -m 5 -iE 'error|cannot|refused|forbidden|not available' "$log" | sed 's/^/  /' >&2 || true
-  say "last lines of $log:"
-  tail -n 25 "$log" | sed 's/^/  /' >&2
-  exit 1
-}
-
-module_dir() { # module@version -> its directory in the (read-only) module cache; the proxy's answer goes to the log
-  local json dir
-  json="$(go mod download -json "$1" 2>>"$log")" || true
-  dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")"
-  [ -n "$dir" ] || echo "go mod download $1: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' <<<"$json")" >>"$log"
-  echo "$dir"
-}
-
-copy_module() { # module@version destination: a writable copy of a downloaded module
-  local from
-  from="$(module_dir "$1")"
-  [ -n "$from" ] && [ -d "$from" ] || return 1
-  rm -rf "$2"
-  cp -r "$from" "$2"
-  chmod -R u+w "$2"
-}
-
-timed() { # name command...: runs a build step into the log and says how long it took
-  local name="$1" start
-  shift
-  start="$(date +%s)"
-  echo "== $name: $*" >>"$log"
-  if "$@" >>"$log" 2>&1; then
-    say "$name built in $(($(date +%s) - start))s"
-  else
-    fail "$name failed after $(($(date +%s) - start))s"
-  fi
-}
-
+# shellcheck source=lib/go-build.sh
+source "$repo/scripts/lib/go-build.sh" # fail, timed, module_dir, copy_module
 piece() { # name key builder: runs `builder DIR` once per key (DIR/bin receives the binaries); prints DIR/bin
   local dir="$cache_root/$1-$2"
   mkdir -p "$dir/bin"

@@ -33,31 +33,8 @@ log="$dir/build.log"
 mkdir -p "$bin"
 exec 9>"$dir/lock"
 flock 9 # one build at a time for this key; a second caller waits, then finds the stamps
-
-fail() { # the reason, the first error lines, then the tail of the log
-  say "error: $1"
-  say "first error lines in $log:"
-  grep -m 5 -iE 'error|cannot|refused|forbidden|not available' "$log" | sed 's/^/  /' >&2 || true
-  say "last lines of $log:"
-  tail -n 25 "$log" | sed 's/^/  /' >&2
-  exit 1
-}
-
-timed() { # name command...: runs a build step into the log and says how long it took
-  local name="$1" start
-  shift
-  start="$(date +%s)"
-  echo "== $name: $*" >>"$log"
-  if "$@" >>"$log" 2>&1; then
-    say "$name built in $(($(date +%s) - start))s"
-  else
-    fail "$name failed after $(($(date +%s) - start))s"
-  fi
-}
-
-module_dir() { # module@version -> its folder in the (read-only) module cache
-  go mod download -json "$1" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
-}
+# shellcheck source=../lib/go-build.sh
+source "$here/../lib/go-build.sh" # fail, timed, module_dir, copy_module
 
 scratch="$dir/src"
 commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet)

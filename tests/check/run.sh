@@ -9,14 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${1:-}" = "--no-build" ]; then shift; else npm run build --silent; fi
 start="$(date +%s)"
-TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/ddpsim-check.XXXXXX")"
-export TMPDIR
-trap 'rm -rf "$TMPDIR"' EXIT
-bin="$(bash scripts/pulumi-toolchain.sh)"
-PATH="$bin:$PATH"
-export PATH
-bash training/cpu-image/build.sh >/dev/null
-echo "check suite: toolchain and CPU image ready after $(($(date +%s) - start))s" >&2
+# shellcheck source=../support/realSuite.sh
+source tests/support/realSuite.sh
+real_suite_ready check
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=('tests/check/**/*.test.ts')
 npx mocha "${files[@]}"

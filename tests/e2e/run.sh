@@ -10,15 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${1:-}" = "--no-build" ]; then shift; else npm run build --silent; fi
 start="$(date +%s)"
-# Every checkout, state backend and Pulumi home the suites make lives under one folder, removed at the end.
-TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/ddpsim-e2e.XXXXXX")"
-export TMPDIR
-trap 'rm -rf "$TMPDIR"' EXIT
-bin="$(bash scripts/pulumi-toolchain.sh)"
-PATH="$bin:$PATH"
-export PATH
-bash training/cpu-image/build.sh >/dev/null
-echo "e2e: toolchain and CPU image ready after $(($(date +%s) - start))s" >&2
+# shellcheck source=../support/realSuite.sh
+source tests/support/realSuite.sh
+real_suite_ready e2e
 if [ $# -gt 0 ]; then
   npx mocha "$@"
 else
