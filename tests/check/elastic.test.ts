@@ -66,7 +66,7 @@ describe("elastic training shrinks within seconds of a lost node (minNodes, real
         lab = new FaultLab(image);
         // One after the other: the figure is the time a run takes, not two runs sharing the CPUs.
         runs.ddpsim = loseAndReturn("c-elastic", [], true);
-        // torch's own settings: the shrink is what is measured; the return is a figure (once in seven runs on
+        // torch's own settings: the shrink is what is measured; the return is a figure (twice in nine runs on
         // 2026-12-03/04 the healed node was not back before the run ended, 50 s later; with ddpsim's it always was).
         runs.torch = runs.ddpsim.catch(() => undefined).then(() => loseAndReturn("c-elastic-torch", TORCH_DEFAULTS, false));
         for (const r of Object.values(runs)) r.catch(() => undefined);
