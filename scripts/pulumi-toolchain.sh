@@ -15,7 +15,8 @@
 #   pulumi-resource-random  a stand-in for random:index/randomString:RandomString on the same bridge.
 # Idempotent. Each piece is cached by its own version (and recipe) under
 # ${DDPSIM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ddpsim-pulumi}, with its build log beside it, so that a change
-# to one piece rebuilds only that one. A cold build takes 7 to 25 minutes on 2 cores (load decides); a warm run returns at once.
+# to one piece rebuilds only that one. A cold build takes 7 to 25 minutes on 2 cores (load decides); a warm run
+# returns at once.
 case "${1:-}" in -h|--help) sed -n '2,/^set -/{/^set -/!s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"

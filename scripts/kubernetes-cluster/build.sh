@@ -34,7 +34,7 @@ mkdir -p "$bin"
 exec 9>"$dir/lock"
 flock 9 # one build at a time for this key; a second caller waits, then finds the stamps
 # shellcheck source=../lib/go-build.sh
-source "$here/../lib/go-build.sh" # fail, timed, module_dir, copy_module
+source "$here/../lib/go-build.sh" # fail, timed, module_dir
 
 scratch="$dir/src"
 commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
