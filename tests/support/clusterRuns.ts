@@ -34,6 +34,12 @@ export async function logsOf(containerName: string): Promise<string> {
     return stdout + stderr;
 }
 
+/** A container's log with Docker's timestamps, stdout and stderr merged in time order. */
+export async function timestampedLogsOf(containerName: string): Promise<string> {
+    const { stdout, stderr } = await run("docker", ["logs", "--timestamps", containerName], { maxBuffer: 64 * 1024 * 1024 });
+    return (stdout + stderr).split("\n").filter((l) => l !== "").sort().join("\n");
+}
+
 /** The host folder behind a named volume (the Docker engine runs on this machine). */
 export async function volumeDir(volume: string): Promise<string> {
     return (await docker.getVolume(volume).inspect()).Mountpoint;

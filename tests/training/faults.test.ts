@@ -22,14 +22,17 @@ import {
     waitForStep,
 } from "../support/trainingRuns";
 
-/** SIGKILL to the worker with LOCAL_RANK=<rank>, from inside its container (torchrun sees a crashed rank). */
-function killWorkerScript(localRank: number): string[] {
-    return [
-        "sh", "-c",
+/** `signal` to the worker with LOCAL_RANK=<rank>, from inside its container (SIGKILL: torchrun sees a crashed rank). */
+function signalWorkerScript(localRank: number, signal = "KILL"): string {
+    return (
         `for p in $(pgrep -f -- '-u train_ddp.py'); do ` +
-            `if tr '\\0' '\\n' < /proc/$p/environ | grep -qx LOCAL_RANK=${localRank}; then kill -9 $p && echo killed $p; fi; ` +
-            `done`,
-    ];
+        `if tr '\\0' '\\n' < /proc/$p/environ | grep -qx LOCAL_RANK=${localRank}; then kill -${signal} $p && echo signalled $p; fi; ` +
+        `done`
+    );
+}
+
+function killWorkerScript(localRank: number): string[] {
+    return ["sh", "-c", signalWorkerScript(localRank)];
 }
 
 describe("training: interrupted runs resume and end exactly like an uninterrupted one", function () {
@@ -60,7 +63,7 @@ describe("training: interrupted runs resume and end exactly like an uninterrupte
         });
         await waitForStep(checkpoints, 12);
         const kill = await dockerCli(["exec", name, ...killWorkerScript(1)]);
-        assert.match(kill.stdout, /^killed \d+$/m, kill.stdout + kill.stderr);
+        assert.match(kill.stdout, /^signalled \d+$/m, kill.stdout + kill.stderr);
         assert.strictEqual(await waitExit(name, 180_000), 0);
         const { stdout } = await logs(name);
         const result = lastResult(stdout);
@@ -142,6 +145,52 @@ describe("training: interrupted runs resume and end exactly like an uninterrupte
         assert.strictEqual(result.resumed_from_step, info.step);
         assert.strictEqual(result.final_step, 30);
         assert.strictEqual(result.checksum, ref.result.checksum);
+    });
+
+    // A node joining an elastic run makes each torchrun restart its own workers: the first SIGTERM stops every rank at
+    // the same step (the per-step all-reduce), and a rank whose own SIGTERM is still coming must not exit 0 before it,
+    // or its torchrun counts the node as finished and it never joins the next rendezvous.
+    it("a rank stopped only by another rank's SIGTERM exits 0 once its own comes (within --peer-stop-wait)", async () => {
+        const checkpoints = scope.tempDir();
+        const name = await scope.start({
+            name: "peerstop-both",
+            checkpoints,
+            command: torchrun({ nprocPerNode: 2 }, [...REFERENCE_ARGS, "--step-sleep", "0.3", "--peer-stop-wait", "20"]),
+        });
+        await waitForStep(checkpoints, 4);
+        const signalled = await dockerCli(["exec", name, "sh", "-c", `${signalWorkerScript(0, "TERM")}; sleep 3; ${signalWorkerScript(1, "TERM")}`]);
+        assert.match(signalled.stdout, /^signalled \d+\nsignalled \d+$/m, signalled.stdout + signalled.stderr);
+        assert.strictEqual(await waitExit(name, 60_000), 0);
+        const { stdout, stderr } = await logs(name);
+        const [info] = taggedLines<{ step: number; signal: string }>(stdout, "DDPSIM_STOPPED");
+        assert.strictEqual(info?.signal, "SIGTERM", stdout + stderr);
+        assert.match(stdout, new RegExp(`^\\[rank 1/2 node 0\\] stopped after step ${info.step} by another rank's signal; its own SIGTERM came \\d+\\.\\d s later$`, "m"));
+        assert.doesNotMatch(stderr, /\] error:/);
+        assert.strictEqual(checkpointFiles(checkpoints).slice(-1)[0][0], info.step);
+    });
+
+    it("a rank stopped only by another rank's SIGTERM and never signalled itself fails, and torchrun's restart finishes the run", async () => {
+        const checkpoints = scope.tempDir();
+        const name = await scope.start({
+            name: "peerstop-one",
+            checkpoints,
+            command: torchrun({ nprocPerNode: 2, maxRestarts: 1 }, [...REFERENCE_ARGS, "--step-sleep", "0.3", "--peer-stop-wait", "2"]),
+        });
+        await waitForStep(checkpoints, 4);
+        const signalled = await dockerCli(["exec", name, "sh", "-c", signalWorkerScript(0, "TERM")]);
+        assert.match(signalled.stdout, /^signalled \d+$/m, signalled.stdout + signalled.stderr);
+        assert.strictEqual(await waitExit(name, 180_000), 0);
+        const { stdout, stderr } = await logs(name);
+        const [info] = taggedLines<{ step: number; signal: string }>(stdout, "DDPSIM_STOPPED");
+        assert.strictEqual(info?.signal, "SIGTERM", stdout + stderr);
+        assert.match(stderr, new RegExp(
+            `\\[rank 1/2 node 0\\] error: PeerStopped: another rank was stopped by a signal after step ${info.step} and this one was not ` +
+            `within 2 s \\(--peer-stop-wait\\): leaving so that torchrun restarts it into the next rendezvous`));
+        const result = lastResult(stdout);
+        assert.strictEqual(result.restarts, 1);
+        assert.strictEqual(result.resumed_from_step, info.step);
+        assert.strictEqual(result.final_step, 30);
+        assert.strictEqual(result.checksum, ref.result.checksum, "same parameters as the uninterrupted run");
     });
 
     it("SIGTERM to the training process itself: checkpoint, then exit code 0", async () => {

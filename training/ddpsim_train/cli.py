@@ -95,6 +95,10 @@ def build_parser():
                       help="auto: CUDA when a GPU is visible, else CPU")
     dist.add_argument("--backend", choices=["auto", "gloo", "nccl"], default="auto",
                       help="auto: nccl on CUDA, gloo on CPU")
+    dist.add_argument("--peer-stop-wait", type=non_negative_float, default=10.0, metavar="SECONDS",
+                      help="when another rank was stopped by a signal and this one was not, how long it waits for its "
+                           "own signal before leaving with an error, so that torchrun restarts it into the next "
+                           "rendezvous instead of counting the node as finished (default 10)")
     dist.add_argument("--timeout-seconds", type=positive_int, default=_env_int("DDPSIM_COLLECTIVE_TIMEOUT_SECONDS", 300),
                       help="process group timeout for collectives: how long a rank waits for a hung or cut-off peer "
                            "(default $DDPSIM_COLLECTIVE_TIMEOUT_SECONDS, which ddpsim sets from collectiveTimeoutSeconds, "

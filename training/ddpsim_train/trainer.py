@@ -15,6 +15,7 @@ from .data import Batches, mix_seed
 from .distenv import wait_for_save
 from .metrics import RESULT_PREFIX, MetricsLog, progress_line, write_json_atomic
 from .models import build_model, loss_sum
+from .stop import wait_for_own_stop
 
 EXIT_DISAGREE = 3
 
@@ -195,6 +196,8 @@ class Trainer:
         self.metrics.close()
         elapsed = time.perf_counter() - started
         if stopped_by is not None:
+            if not stop.requested:
+                wait_for_own_stop(stop, self.step, args.peer_stop_wait, denv.tag())
             return self._report_stop(stopped_by)
         return self._report_result(nodes, timed_steps, timed_seconds, elapsed)
 
