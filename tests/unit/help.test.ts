@@ -18,6 +18,7 @@ const COMMANDS: [string, string[], RegExp][] = [
     ["npm run test:e2e", ["bash", "tests/e2e/run.sh", "--help"], /^The end-to-end suites/],
     ["scripts/quickstart.sh", ["bash", "scripts/quickstart.sh", "--help"], /^From a fresh clone to a trained 2-node CPU cluster/],
     ["training/gpu_node_bench.sh", ["bash", "training/gpu_node_bench.sh", "--help"], /The GPU benchmark of the node path/],
+    ["training/gpu_resume_check.sh", ["bash", "training/gpu_resume_check.sh", "--help"], /^Resume on GPUs, without Docker/],
     ["scripts/kubernetes-cluster.sh", ["bash", "scripts/kubernetes-cluster.sh", "--help"], /^A one-node Kubernetes cluster on this machine/],
     ["scripts/kubernetes-cluster/build.sh", ["bash", "scripts/kubernetes-cluster/build.sh", "--help"], /^Builds, with the Go toolchain and from Go modules only, the pieces of the one-node cluster/],
     ["scripts/pulumi-kubernetes-provider.sh", ["bash", "scripts/pulumi-kubernetes-provider.sh", "--help"], /^Builds, with the Go toolchain and from Go modules only, the Pulumi Kubernetes provider/],

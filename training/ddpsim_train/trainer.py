@@ -60,11 +60,12 @@ class Trainer:
         self.global_batch = self._global_batch(snapshot[1])
         self.batches = Batches(args, denv.rank, self.world, device, self.global_batch)
         torch.manual_seed(args.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-        model = build_model(args, self.batches.shape)
+        # Built on the CPU (the same weights whatever the device), then moved before the optimizer exists: a restored
+        # optimizer state goes to its parameters' device when it is loaded, and it never moves after that.
+        model = build_model(args, self.batches.shape).to(device)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
         self.raw_model = model
-        self._load_snapshot(*snapshot)  # on the CPU, before DDP wraps the model
-        model.to(device)
+        self._load_snapshot(*snapshot)  # before DDP wraps the model
         self.model = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
         self.metrics = MetricsLog(args.checkpoint_dir, denv.is_main)
 
