@@ -7,7 +7,7 @@
 # 2 processes, the rest on 1 from that checkpoint, which must end within 1e-4 of the undisturbed parameter norm (the
 # same samples and steps, summed in another order). With fewer than 2 GPUs both processes share GPU 0, each under its
 # own NCCL_HOSTID (nccl_host_id.py): NCCL refuses one GPU used twice within a host.
-#   training/gpu_resume_check.sh OUT_DIR     (exit 0 when both interrupted runs end where the undisturbed one does)
+#   training/gpu_resume_check.sh OUT_DIR     (exit 0 when the interrupted and the resized runs all end as required)
 case "${1:-}" in -h|--help|"") sed -n '2,/^case /{/^case /!s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 set -uo pipefail
 out="$(mkdir -p "$1" && cd "$1" && pwd)"
